@@ -1,0 +1,80 @@
+namespace StreamPersonalization.Core.Checkpoints;
+
+/// <summary>
+/// Durable state of the stateful stages. A shard writes its dirty entities and its partition's next
+/// offset in ONE transaction (<see cref="CommitAsync"/>), which is what makes state exactly-once.
+/// </summary>
+/// <remarks>
+/// <para><c>scope</c> separates independent stages that share a database (e.g. <c>users</c>, later
+/// <c>experiments</c>); <c>partition</c> is the source Kafka partition that owns the rows.</para>
+/// <para>Commits are fenced: <see cref="CheckpointBatch.ExpectedNextOffset"/> must equal the stored
+/// offset (or be null when none is stored), otherwise <see cref="CheckpointConflictException"/> is
+/// thrown and nothing is written. A zombie shard that lost its partition can therefore never
+/// overwrite the state written by the partition's new owner.</para>
+/// </remarks>
+public interface ICheckpointStore : IAsyncDisposable
+{
+    /// <summary>Creates the schema if it does not exist. Idempotent; safe to call from several nodes.</summary>
+    Task InitializeAsync(CancellationToken ct = default);
+
+    /// <summary>The last committed checkpoint of a partition, or null if none was ever committed.</summary>
+    Task<PartitionCheckpoint?> LoadCheckpointAsync(string scope, int partition, CancellationToken ct = default);
+
+    /// <summary>The stored state of one entity, or null if it has none.</summary>
+    Task<byte[]?> LoadEntityAsync(string scope, int partition, string key, CancellationToken ct = default);
+
+    /// <summary>Every entity of the partition that has a pending timer (to rebuild the timer queue on start).</summary>
+    Task<IReadOnlyList<EntityTimer>> LoadTimersAsync(string scope, int partition, CancellationToken ct = default);
+
+    /// <summary>Writes entity upserts/deletes, the next offset, watermark and shard state in one transaction.</summary>
+    Task CommitAsync(CheckpointBatch batch, CancellationToken ct = default);
+
+    /// <summary>All stored entities of a scope (all partitions when <paramref name="partition"/> is null), ordered by partition then key.</summary>
+    IAsyncEnumerable<StoredEntity> ReadEntitiesAsync(string scope, int? partition = null, CancellationToken ct = default);
+
+    /// <summary>All stored checkpoints of a scope, ordered by partition.</summary>
+    Task<IReadOnlyList<PartitionCheckpoint>> LoadCheckpointsAsync(string scope, CancellationToken ct = default);
+}
+
+/// <summary>Committed position of one source partition.</summary>
+public sealed record PartitionCheckpoint(string Scope, int Partition, long NextOffset, long WatermarkMs, byte[]? ShardState)
+{
+    public override string ToString() => $"Checkpoint({Scope}/{Partition} next={NextOffset} wm={WatermarkMs})";
+}
+
+/// <summary>One entity change in a checkpoint. <see cref="State"/> null deletes the entity.</summary>
+public sealed record EntityWrite(string Key, byte[]? State, long? NextTimerMs)
+{
+    public override string ToString() => State is null ? $"Delete({Key})" : $"Upsert({Key}, {State.Length} B, timer={NextTimerMs})";
+}
+
+/// <summary>Everything one checkpoint writes atomically.</summary>
+/// <param name="ExpectedNextOffset">The offset this writer believes is stored (null: none stored). Fencing token.</param>
+public sealed record CheckpointBatch(
+    string Scope,
+    int Partition,
+    long? ExpectedNextOffset,
+    long NextOffset,
+    long WatermarkMs,
+    byte[]? ShardState,
+    IReadOnlyList<EntityWrite> Entities)
+{
+    public override string ToString() =>
+        $"CheckpointBatch({Scope}/{Partition} {ExpectedNextOffset?.ToString() ?? "none"}->{NextOffset}, {Entities.Count} entities)";
+}
+
+/// <summary>An entity key and the event time (ms) at which its next timer is due.</summary>
+public readonly record struct EntityTimer(string Key, long DueMs);
+
+/// <summary>A stored entity row.</summary>
+public sealed record StoredEntity(string Scope, int Partition, string Key, byte[] State, long? NextTimerMs);
+
+/// <summary>The stored offset differs from the writer's expectation: another owner has checkpointed the partition.</summary>
+public sealed class CheckpointConflictException(string scope, int partition, long? expected, long? actual)
+    : Exception($"Checkpoint conflict on {scope}/{partition}: expected stored next offset {expected?.ToString() ?? "none"}, found {actual?.ToString() ?? "none"}. Another shard owns this partition.")
+{
+    public string Scope { get; } = scope;
+    public int Partition { get; } = partition;
+    public long? Expected { get; } = expected;
+    public long? Actual { get; } = actual;
+}
