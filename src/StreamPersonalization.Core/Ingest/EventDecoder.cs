@@ -1,0 +1,218 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
+using StreamPersonalization.Core.Events;
+
+namespace StreamPersonalization.Core.Ingest;
+
+/// <summary>
+/// Validates and decodes one clickstream record (UTF-8 JSON, schema in DESIGN.md) with a forward-only
+/// <see cref="Utf8JsonReader"/>: no reflection, no DOM. Every failure maps to one <see cref="RejectReason"/>.
+/// Precedence: size, then UTF-8/JSON syntax (the whole value is read even after a field error, so a
+/// truncated record is <c>not_json</c>, never a field error), then field types, required fields,
+/// timestamp, key. One instance per shard (it owns a <see cref="StringPool"/>).
+/// </summary>
+public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null)
+{
+    private readonly DecoderOptions _options = options.Validate();
+    private readonly StringPool _pool = pool ?? new StringPool();
+
+    public DecoderOptions Options => _options;
+
+    /// <param name="key">Kafka record key (UTF-8), empty when absent.</param>
+    /// <param name="value">Kafka record value.</param>
+    /// <param name="kafkaTimestampMs">The record's Kafka timestamp; event ts may not exceed it by more than the allowed skew.</param>
+    /// <param name="fallbackEventId">Id used when the event carries none (e.g. "clickstream/3/1042").</param>
+    public DecodeResult Decode(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long kafkaTimestampMs, string fallbackEventId)
+    {
+        if (value.Length > _options.MaxValueBytes)
+            return DecodeResult.Reject(RejectReason.TooLarge, $"value is {value.Length} bytes; limit {_options.MaxValueBytes}");
+        if (value.IsEmpty) return DecodeResult.Reject(RejectReason.NotJson, "empty value");
+        if (!Utf8.IsValid(value)) return DecodeResult.Reject(RejectReason.NotJson, "value is not valid UTF-8");
+
+        var fields = new RawFields();
+        try
+        {
+            var reader = new Utf8JsonReader(value, new JsonReaderOptions { MaxDepth = _options.MaxDepth + 1 });
+            if (!reader.Read()) return DecodeResult.Reject(RejectReason.NotJson, "no JSON value");
+            if (reader.TokenType != JsonTokenType.StartObject)
+                return DecodeResult.Reject(RejectReason.NotJson, $"top-level JSON value is {reader.TokenType}; expected an object");
+            ReadObject(ref reader, ref fields);
+            if (reader.Read()) return DecodeResult.Reject(RejectReason.NotJson, $"trailing data after the object at byte {reader.TokenStartIndex}");
+        }
+        catch (JsonException ex) when (ex.Message.Contains("depth", StringComparison.OrdinalIgnoreCase))
+        {
+            return DecodeResult.Reject(RejectReason.TooDeep, $"JSON nested deeper than {_options.MaxDepth}");
+        }
+        catch (JsonException ex)
+        {
+            return DecodeResult.Reject(RejectReason.NotJson, $"invalid JSON at byte {ex.BytePositionInLine}: {FirstLine(ex.Message)}");
+        }
+        if (fields.Error is { } error) return DecodeResult.Reject(error.Reason, error.Detail);
+        return Build(ref fields, key, kafkaTimestampMs, fallbackEventId);
+    }
+
+    private DecodeResult Build(ref RawFields f, ReadOnlySpan<byte> key, long kafkaTimestampMs, string fallbackEventId)
+    {
+        if (string.IsNullOrEmpty(f.UserId)) return DecodeResult.Reject(RejectReason.MissingField, "user_id is missing or empty");
+        if (string.IsNullOrEmpty(f.TypeName)) return DecodeResult.Reject(RejectReason.MissingField, "type is missing or empty");
+        if (!f.HasTs) return DecodeResult.Reject(RejectReason.MissingField, "ts is missing");
+        if (f.UserId.Length > _options.MaxUserIdLength)
+            return DecodeResult.Reject(RejectReason.TooLarge, $"user_id has {f.UserId.Length} characters; limit {_options.MaxUserIdLength}");
+        if (f.TsMs is < TimestampParser.MinMs or > TimestampParser.MaxMs)
+            return DecodeResult.Reject(RejectReason.BadTimestamp, "ts is outside 1970-01-01..9999-12-31");
+        if (f.TsMs > kafkaTimestampMs + (long)_options.MaxFutureSkew.TotalMilliseconds)
+            return DecodeResult.Reject(RejectReason.FutureTimestamp,
+                $"ts {TimestampParser.Format(f.TsMs)} is {f.TsMs - kafkaTimestampMs} ms after the record's Kafka timestamp; allowed skew {(long)_options.MaxFutureSkew.TotalMilliseconds} ms");
+        if (!key.IsEmpty && !KeyEquals(key, f.UserId))
+            return DecodeResult.Reject(RejectReason.KeyMismatch, "record key differs from user_id");
+        var type = EventTypes.Parse(f.TypeName);
+        return DecodeResult.Ok(new ClickEvent(
+            f.EventId ?? fallbackEventId, f.UserId, type, f.TypeName, f.TsMs,
+            f.Page, f.Device, f.Country, f.Value, f.ExperimentId, f.Variant, f.PropertyCount));
+    }
+
+    private static bool KeyEquals(ReadOnlySpan<byte> key, string userId)
+    {
+        Span<byte> buf = stackalloc byte[Math.Min(Encoding.UTF8.GetMaxByteCount(userId.Length), 1024)];
+        if (userId.Length * 3 > buf.Length) return key.SequenceEqual(Encoding.UTF8.GetBytes(userId));
+        var n = Encoding.UTF8.GetBytes(userId, buf);
+        return key.SequenceEqual(buf[..n]);
+    }
+
+    private void ReadObject(ref Utf8JsonReader reader, ref RawFields f)
+    {
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var name = FieldOf(ref reader);
+            reader.Read();
+            switch (name)
+            {
+                case Field.UserId: f.UserId = ReadString(ref reader, ref f, "user_id", pooled: false); break;
+                case Field.Type: f.TypeName = ReadString(ref reader, ref f, "type", pooled: true); break;
+                case Field.EventId: f.EventId = ReadString(ref reader, ref f, "event_id", pooled: false); break;
+                case Field.Page: f.Page = ReadString(ref reader, ref f, "page", pooled: true); break;
+                case Field.Device: f.Device = ReadString(ref reader, ref f, "device", pooled: true); break;
+                case Field.Country: f.Country = ReadString(ref reader, ref f, "country", pooled: true); break;
+                case Field.ExperimentId: f.ExperimentId = ReadString(ref reader, ref f, "experiment_id", pooled: true); break;
+                case Field.Variant: f.Variant = ReadString(ref reader, ref f, "variant", pooled: true); break;
+                case Field.Ts: ReadTimestamp(ref reader, ref f); break;
+                case Field.Value: ReadValue(ref reader, ref f); break;
+                case Field.Properties: ReadProperties(ref reader, ref f); break;
+                default: SkipValue(ref reader); break;
+            }
+        }
+    }
+
+    private string? ReadString(ref Utf8JsonReader reader, ref RawFields f, string field, bool pooled)
+    {
+        if (reader.TokenType == JsonTokenType.Null) return null;
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            f.Fail(RejectReason.WrongFieldType, $"{field} is {reader.TokenType}; expected a string");
+            SkipValue(ref reader);
+            return null;
+        }
+        if (pooled && !reader.ValueIsEscaped) return _pool.Get(reader.ValueSpan);
+        return reader.GetString();
+    }
+
+    private static void ReadTimestamp(ref Utf8JsonReader reader, ref RawFields f)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Null: return;
+            case JsonTokenType.String:
+                f.HasTs = true;
+                var raw = reader.ValueIsEscaped ? Encoding.UTF8.GetBytes(reader.GetString()!) : reader.ValueSpan;
+                if (!TimestampParser.TryParseIso(raw, out f.TsMs))
+                    f.Fail(RejectReason.BadTimestamp, $"ts '{Truncate(Encoding.UTF8.GetString(raw))}' is not an ISO-8601 UTC timestamp");
+                return;
+            case JsonTokenType.Number:
+                f.HasTs = true;
+                if (!reader.TryGetInt64(out f.TsMs)) f.Fail(RejectReason.BadTimestamp, "numeric ts is not whole epoch milliseconds");
+                return;
+            default:
+                f.Fail(RejectReason.WrongFieldType, $"ts is {reader.TokenType}; expected a string or epoch milliseconds");
+                SkipValue(ref reader);
+                return;
+        }
+    }
+
+    private static void ReadValue(ref Utf8JsonReader reader, ref RawFields f)
+    {
+        if (reader.TokenType == JsonTokenType.Null) return;
+        if (reader.TokenType != JsonTokenType.Number)
+        {
+            f.Fail(RejectReason.WrongFieldType, $"value is {reader.TokenType}; expected a number");
+            SkipValue(ref reader);
+            return;
+        }
+        if (!reader.TryGetDouble(out var v) || !double.IsFinite(v)) f.Fail(RejectReason.WrongFieldType, "value is not a finite number");
+        else f.Value = v;
+    }
+
+    private static void ReadProperties(ref Utf8JsonReader reader, ref RawFields f)
+    {
+        if (reader.TokenType == JsonTokenType.Null) return;
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            f.Fail(RejectReason.WrongFieldType, $"properties is {reader.TokenType}; expected an object");
+            SkipValue(ref reader);
+            return;
+        }
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 1) f.PropertyCount++;
+        }
+    }
+
+    // Reads past the current value token by token (Skip() needs the whole value buffered, which it is,
+    // but walking keeps the depth limit enforced by the reader itself).
+    private static void SkipValue(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray)) return;
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && reader.CurrentDepth > depth) { }
+    }
+
+    private static Field FieldOf(ref Utf8JsonReader reader)
+    {
+        ReadOnlySpan<byte> n = reader.ValueIsEscaped ? Encoding.UTF8.GetBytes(reader.GetString()!) : reader.ValueSpan;
+        return n.Length switch
+        {
+            2 when n.SequenceEqual("ts"u8) => Field.Ts,
+            4 when n.SequenceEqual("type"u8) => Field.Type,
+            4 when n.SequenceEqual("page"u8) => Field.Page,
+            5 when n.SequenceEqual("value"u8) => Field.Value,
+            6 when n.SequenceEqual("device"u8) => Field.Device,
+            7 when n.SequenceEqual("user_id"u8) => Field.UserId,
+            7 when n.SequenceEqual("country"u8) => Field.Country,
+            7 when n.SequenceEqual("variant"u8) => Field.Variant,
+            8 when n.SequenceEqual("event_id"u8) => Field.EventId,
+            10 when n.SequenceEqual("properties"u8) => Field.Properties,
+            13 when n.SequenceEqual("experiment_id"u8) => Field.ExperimentId,
+            _ => Field.Unknown,
+        };
+    }
+
+    private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
+
+    private static string FirstLine(string s) { var i = s.IndexOf('\n'); return i < 0 ? s : s[..i]; }
+
+    /// <summary>Top-level field names, matched on the raw UTF-8 bytes.</summary>
+    private enum Field { Unknown, EventId, UserId, Type, Ts, Page, Device, Country, Properties, ExperimentId, Variant, Value }
+
+    private struct RawFields
+    {
+        public string? EventId, UserId, TypeName, Page, Device, Country, ExperimentId, Variant;
+        public bool HasTs;
+        public long TsMs;
+        public double? Value;
+        public int PropertyCount;
+        public (RejectReason Reason, string Detail)? Error;
+
+        public void Fail(RejectReason reason, string detail) => Error ??= (reason, detail);
+    }
+}

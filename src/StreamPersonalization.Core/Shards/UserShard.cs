@@ -1,0 +1,276 @@
+using StreamPersonalization.Core.Checkpoints;
+using StreamPersonalization.Core.Engagement;
+using StreamPersonalization.Core.Events;
+using StreamPersonalization.Core.Ingest;
+using StreamPersonalization.Core.Segments;
+using StreamPersonalization.Core.Sessions;
+using StreamPersonalization.Core.Users;
+
+namespace StreamPersonalization.Core.Shards;
+
+/// <summary>
+/// The user entities of one source partition and the single-threaded logic that drives them. Pure:
+/// no Kafka, no SQL, no wall clock in any decision. Decisions follow event time and the partition's
+/// watermark (the largest accepted event time so far), so replaying the partition from a checkpoint
+/// reproduces the same outputs with the same record ids.
+/// </summary>
+/// <remarks>
+/// Per record: decode → late check (ts &lt; watermark − grace ⇒ dead-letter <c>late_event</c>) →
+/// advance watermark, firing every entity timer due at or before it (session closes, re-evaluations)
+/// in (due, key) order with "now" = the timer's due time → apply the event to its entity and evaluate
+/// its segments with "now" = the watermark.
+/// </remarks>
+public sealed class UserShard
+{
+    private readonly ShardOptions _options;
+    private readonly SegmentCatalog _catalog;
+    private readonly IShardOutput _output;
+    private readonly IEntityStateSource _source;
+    private readonly EventDecoder _decoder;
+    private readonly StringPool _pool = new();
+    private readonly HalfLifeDecay _decay;
+    private readonly double[] _weights;
+    private readonly Dictionary<string, UserEntity> _resident = new(StringComparer.Ordinal);
+    private readonly List<UserEntity> _dirty = [];
+    private readonly TimerQueue _timers = new();
+    private readonly List<ClosedSession> _closed = [];
+
+    public UserShard(int partition, ShardOptions options, SegmentCatalog catalog, IShardOutput output, IEntityStateSource? source = null)
+    {
+        Partition = partition;
+        _options = options.Validate();
+        _catalog = catalog;
+        _output = output;
+        _source = source ?? NoEntityState.Instance;
+        _decoder = new EventDecoder(options.Ingest, _pool);
+        _decay = new HalfLifeDecay(options.Engagement.HalfLife);
+        _weights = options.Engagement.WeightTable();
+    }
+
+    public int Partition { get; }
+
+    /// <summary>Largest accepted event time (Unix ms); <see cref="long.MinValue"/> before the first event.</summary>
+    public long WatermarkMs { get; private set; } = long.MinValue;
+
+    public ShardCounters Counters { get; } = new();
+
+    public int ResidentEntities => _resident.Count;
+
+    public int DirtyEntities => _dirty.Count;
+
+    public int PendingTimers => _timers.Count;
+
+    /// <summary>Wall-clock tick the adapter sets before each batch; used only to pick entities to passivate.</summary>
+    public long CurrentTick { get; set; }
+
+    public SegmentCatalog Catalog => _catalog;
+
+    /// <summary>Decodes, validates and processes one raw record; bad records go to the output as dead letters.</summary>
+    public void Process(InputRecord record)
+    {
+        Counters.Records++;
+        DecodeResult decoded;
+        try
+        {
+            decoded = _decoder.Decode(record.Key, record.Value, record.TimestampMs, $"{record.Topic}/{record.Partition}/{record.Offset}");
+        }
+        catch (Exception ex)
+        {
+            Reject(record, RejectReason.ProcessingError, $"decoder failed: {ex.GetType().Name}: {ex.Message}");
+            return;
+        }
+        if (!decoded.IsValid) { Reject(record, decoded.Reason, decoded.Detail!); return; }
+        Apply(decoded.Event!, record);
+    }
+
+    /// <summary>Processes an already decoded event (engine benchmark and tests); late events are counted only.</summary>
+    public void ProcessEvent(ClickEvent e)
+    {
+        Counters.Records++;
+        Apply(e, null);
+    }
+
+    private void Apply(ClickEvent e, InputRecord? source)
+    {
+        if (WatermarkMs != long.MinValue && e.TimestampMs < WatermarkMs - _options.Sessions.GraceMs)
+        {
+            Counters.LateEvents++;
+            if (source is not null)
+                Reject(source, RejectReason.LateEvent, $"ts {TimestampParser.Format(e.TimestampMs)} is {WatermarkMs - e.TimestampMs} ms behind the partition watermark; grace {_options.Sessions.GraceMs} ms");
+            else Counters.Rejected[(int)RejectReason.LateEvent]++;
+            return;
+        }
+        Counters.ValidEvents++;
+        if (e.Type == EventType.Custom) Counters.CustomTypeEvents++;
+        if (e.TimestampMs > WatermarkMs) AdvanceWatermark(e.TimestampMs);
+        var entity = GetOrLoad(e.UserId, create: true)!;
+        entity.Sessions.Add(new SessionEvent(e.TimestampMs, e.Value ?? 0, e.Type));
+        entity.Engagement.ApplyEvent(e, _weights[(int)e.Type], _decay);
+        Evaluate(entity, WatermarkMs, EvaluationCause.Event);
+        Schedule(entity);
+        MarkDirty(entity);
+    }
+
+    /// <summary>Moves the watermark forward and fires every timer due at or before it.</summary>
+    public void AdvanceWatermark(long watermarkMs)
+    {
+        if (watermarkMs <= WatermarkMs) return;
+        WatermarkMs = watermarkMs;
+        while (_timers.TryPopDue(watermarkMs, out var key, out var due))
+        {
+            var entity = GetOrLoad(key, create: false);
+            if (entity is null) continue;
+            if (entity.QueuedDueMs == due) entity.QueuedDueMs = long.MaxValue;
+            var next = NextDue(entity);
+            if (next <= due) OnTimer(entity, next);
+            Schedule(entity);
+        }
+    }
+
+    private void OnTimer(UserEntity entity, long nowMs)
+    {
+        Counters.TimersFired++;
+        _closed.Clear();
+        entity.Sessions.CloseDue(nowMs, _options.Sessions, _closed);
+        foreach (var s in _closed)
+        {
+            entity.Engagement.ApplySessionStart(s.StartMs);
+            _output.Emit(new SessionClosedOutput(entity.Key, entity.Sequence++, s, nowMs));
+            Counters.SessionsClosed++;
+        }
+        var reevaluate = entity.NextReevaluationMs <= nowMs;
+        if (_closed.Count > 0 || reevaluate)
+            Evaluate(entity, nowMs, _closed.Count > 0 ? EvaluationCause.SessionClosed : EvaluationCause.Reevaluation);
+        MarkDirty(entity);
+    }
+
+    /// <summary>Evaluates every segment rule at <paramref name="nowMs"/> and emits one transition per change, in segment order.</summary>
+    private void Evaluate(UserEntity entity, long nowMs, EvaluationCause cause)
+    {
+        var features = default(UserFeatures);
+        entity.Engagement.Fill(nowMs, _decay, ref features);
+        var mask = _catalog.Evaluate(in features);
+        if (entity.RetiredMemberships is { } retired)
+        {
+            foreach (var id in retired) Emit(new SegmentTransition(entity.Key, entity.Sequence++, id, false, _catalog.Version, nowMs, cause));
+            entity.RetiredMemberships = null;
+        }
+        var changed = mask ^ entity.Membership;
+        while (changed != 0)
+        {
+            var bit = System.Numerics.BitOperations.TrailingZeroCount(changed);
+            changed &= changed - 1;
+            var entered = (mask & (1UL << bit)) != 0;
+            Emit(new SegmentTransition(entity.Key, entity.Sequence++, _catalog.Segments[bit].Id, entered, _catalog.Version, nowMs, cause));
+        }
+        entity.Membership = mask;
+        var interval = _options.ReevaluationIntervalMs;
+        var nextReevaluation = (Math.Max(nowMs, 0) / interval + 1) * interval;
+        entity.NextReevaluationMs = nextReevaluation - entity.Engagement.LastEventMs > _options.ReevaluationHorizonMs ? long.MaxValue : nextReevaluation;
+    }
+
+    private void Emit(SegmentTransition t)
+    {
+        Counters.Transitions++;
+        _output.Emit(t);
+    }
+
+    private long NextDue(UserEntity e) => Math.Min(e.Sessions.NextCloseDue(_options.Sessions), e.NextReevaluationMs);
+
+    private void Schedule(UserEntity entity)
+    {
+        var next = NextDue(entity);
+        if (next < entity.QueuedDueMs)
+        {
+            _timers.Schedule(entity.Key, next);
+            entity.QueuedDueMs = next;
+        }
+    }
+
+    private UserEntity? GetOrLoad(string key, bool create)
+    {
+        if (!_resident.TryGetValue(key, out var entity))
+        {
+            var state = _source.Load(key);
+            if (state is not null)
+            {
+                entity = UserStateSerializer.Deserialize(key, state, _catalog, _pool);
+                entity.QueuedDueMs = NextDue(entity);   // its stored timer is already in the queue
+            }
+            else if (create) entity = new UserEntity(key);
+            else return null;
+            _resident.Add(key, entity);
+        }
+        entity.LastTouchedTicks = CurrentTick;
+        return entity;
+    }
+
+    private void MarkDirty(UserEntity entity)
+    {
+        if (entity.Dirty) return;
+        entity.Dirty = true;
+        _dirty.Add(entity);
+    }
+
+    private void Reject(InputRecord record, RejectReason reason, string detail)
+    {
+        Counters.Rejected[(int)reason]++;
+        _output.Emit(new DeadLetter(record, reason, detail));
+    }
+
+    /// <summary>Serializes every dirty entity for the next checkpoint and marks them clean.</summary>
+    public List<EntityWrite> TakeDirty()
+    {
+        var writes = new List<EntityWrite>(_dirty.Count);
+        foreach (var e in _dirty)
+        {
+            var due = NextDue(e);
+            writes.Add(new EntityWrite(e.Key, UserStateSerializer.Serialize(e, _catalog), due == long.MaxValue ? null : due));
+            e.Dirty = false;
+        }
+        _dirty.Clear();
+        return writes;
+    }
+
+    /// <summary>Drops clean entities last touched before <paramref name="idleBeforeTick"/> from memory; returns how many.</summary>
+    public int Passivate(long idleBeforeTick)
+    {
+        var victims = new List<string>();
+        foreach (var (key, e) in _resident) if (!e.Dirty && e.LastTouchedTicks < idleBeforeTick) victims.Add(key);
+        foreach (var key in victims) _resident.Remove(key);
+        return victims.Count;
+    }
+
+    /// <summary>Rebuilds the timer queue from the store's pending timers (on shard start).</summary>
+    public void RestoreTimers(IEnumerable<EntityTimer> timers)
+    {
+        foreach (var t in timers) _timers.Schedule(t.Key, t.DueMs);
+    }
+
+    /// <summary>Watermark and counters, checkpointed with the offset.</summary>
+    public byte[] SaveShardState()
+    {
+        using var ms = new MemoryStream();
+        using var w = new BinaryWriter(ms);
+        w.Write((byte)1);
+        w.Write(WatermarkMs);
+        Counters.WriteTo(w);
+        w.Flush();
+        return ms.ToArray();
+    }
+
+    public void RestoreShardState(byte[]? state)
+    {
+        if (state is null) return;
+        using var r = new BinaryReader(new MemoryStream(state));
+        var version = r.ReadByte();
+        if (version != 1) throw new InvalidDataException($"Shard state of partition {Partition} has format version {version}; this build reads version 1.");
+        WatermarkMs = r.ReadInt64();
+        Counters.ReadFrom(r);
+    }
+
+    /// <summary>A resident entity, for tests and diagnostics.</summary>
+    public UserEntity? Peek(string key) => _resident.GetValueOrDefault(key);
+
+    public override string ToString() => $"UserShard(p{Partition} wm={WatermarkMs} resident={_resident.Count} timers={_timers.Count})";
+}

@@ -1,0 +1,48 @@
+using StreamPersonalization.Core.Engagement;
+using StreamPersonalization.Core.Sessions;
+
+namespace StreamPersonalization.Core.Users;
+
+/// <summary>
+/// One user's state, owned by exactly one shard thread (actor semantics: one writer, ordered messages,
+/// no locks). Behaviour lives in <see cref="Shards.UserShard"/>; this class only holds state.
+/// <code>
+///            first event / load from store
+///   (absent) ─────────────────────────────▶ [resident, dirty] ──checkpoint──▶ [resident, clean]
+///                                                  ▲   event/timer                │ idle ≥ PassivateAfter
+///                                                  └──────────────────────────────┤
+///                                           load on next event or timer           ▼
+///                                                                          [passivated: store only]
+/// </code>
+/// </summary>
+public sealed class UserEntity(string key)
+{
+    public string Key { get; } = key;
+
+    /// <summary>Number of outputs emitted so far; the next output's id is "Key/Sequence".</summary>
+    public long Sequence;
+
+    public OpenSessions Sessions { get; } = new();
+
+    public EngagementState Engagement { get; } = new();
+
+    /// <summary>Bit i set = member of catalog segment with Index i.</summary>
+    public ulong Membership;
+
+    /// <summary>Memberships in segments that the current catalog no longer has; exited at the next evaluation.</summary>
+    public string[]? RetiredMemberships;
+
+    /// <summary>Event time of the next time-based re-evaluation; <see cref="long.MaxValue"/> for none.</summary>
+    public long NextReevaluationMs = long.MaxValue;
+
+    /// <summary>Due time of this entity's earliest entry in the shard's timer queue (not persisted).</summary>
+    internal long QueuedDueMs = long.MaxValue;
+
+    internal bool Dirty;
+
+    /// <summary>Wall-clock ticks of the last touch, for passivation only (never for decisions).</summary>
+    internal long LastTouchedTicks;
+
+    public override string ToString() =>
+        $"UserEntity({Key} seq={Sequence} members=0x{Membership:x} open={Sessions.BufferedEvents} events={Engagement.TotalEvents})";
+}
