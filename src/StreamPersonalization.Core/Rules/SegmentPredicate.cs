@@ -1,0 +1,9 @@
+using StreamPersonalization.Core.Engagement;
+
+namespace StreamPersonalization.Core.Rules;
+
+/// <summary>
+/// A compiled segment rule. Takes the feature vector by readonly reference so the per-event hot path
+/// never copies the (fairly large) struct.
+/// </summary>
+public delegate bool SegmentPredicate(in UserFeatures features);
