@@ -1,0 +1,54 @@
+using Confluent.Kafka;
+
+namespace StreamPersonalization.Node.Kafka;
+
+/// <summary>
+/// The seam around Kafka clients: the node asks this for its consumer and producer, so tests can
+/// hand it clients with other settings (or of another cluster) without touching node code.
+/// </summary>
+public interface IKafkaClientFactory
+{
+    IProducer<byte[], byte[]> CreateProducer(string clientId);
+
+    ConsumerBuilder<byte[], byte[]> CreateConsumerBuilder(string clientId, string groupId);
+}
+
+/// <summary>Clients with the settings the node relies on (idempotent producer, manual commits, cooperative-sticky).</summary>
+public sealed class KafkaClientFactory(KafkaOptions options) : IKafkaClientFactory
+{
+    public IProducer<byte[], byte[]> CreateProducer(string clientId)
+    {
+        var config = new ProducerConfig(new Dictionary<string, string>(options.ClientSettings))
+        {
+            BootstrapServers = options.BootstrapServers,
+            ClientId = clientId,
+            EnableIdempotence = true,   // retries never duplicate or reorder outputs
+            Acks = Acks.All,
+            LingerMs = 5,
+            BatchSize = 512 * 1024,
+            QueueBufferingMaxMessages = 500_000,
+            MessageTimeoutMs = 120_000,
+        };
+        return new ProducerBuilder<byte[], byte[]>(config).Build();
+    }
+
+    public ConsumerBuilder<byte[], byte[]> CreateConsumerBuilder(string clientId, string groupId)
+    {
+        var config = new ConsumerConfig(new Dictionary<string, string>(options.ClientSettings))
+        {
+            BootstrapServers = options.BootstrapServers,
+            ClientId = clientId,
+            GroupId = groupId,
+            EnableAutoCommit = false,            // the store's checkpoint is the truth; Kafka commits are for lag monitoring
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Error, // an offset that fell off the log is reported, never skipped silently
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+            SessionTimeoutMs = 10_000,
+            HeartbeatIntervalMs = 1_000,
+            MaxPollIntervalMs = 300_000,
+            FetchWaitMaxMs = 50,
+            QueuedMaxMessagesKbytes = 64 * 1024,
+        };
+        return new ConsumerBuilder<byte[], byte[]>(config);
+    }
+}

@@ -1,0 +1,35 @@
+namespace StreamPersonalization.Node.Kafka;
+
+/// <summary>Kafka connection and topic names (configuration section <c>Kafka</c>).</summary>
+public sealed record KafkaOptions
+{
+    /// <value>Bootstrap servers, e.g. "127.0.0.1:9092". Empty means: start the embedded mock cluster (demo only).</value>
+    public string BootstrapServers { get; init; } = "";
+
+    /// <value>Input topic of clickstream events, keyed by user id. Default "clickstream".</value>
+    public string ClickstreamTopic { get; init; } = "clickstream";
+
+    /// <value>Output topic of closed sessions. Default "sessions".</value>
+    public string SessionsTopic { get; init; } = "sessions";
+
+    /// <value>Output topic of segment enter/exit transitions. Default "segment-changes".</value>
+    public string SegmentChangesTopic { get; init; } = "segment-changes";
+
+    /// <value>Output topic of rejected input records (original bytes and headers plus sp-reason). Default "dead-letter".</value>
+    public string DeadLetterTopic { get; init; } = "dead-letter";
+
+    /// <value>Partitions per topic when the embedded cluster creates them. Default 12. Allowed 1..256.</value>
+    public int EmbeddedPartitions { get; init; } = 12;
+
+    /// <value>Extra librdkafka settings applied to every client (e.g. "security.protocol"). Default none.</value>
+    public Dictionary<string, string> ClientSettings { get; init; } = new();
+
+    public KafkaOptions Validate(bool embeddedAllowed)
+    {
+        NodeOptions.Require(embeddedAllowed || !string.IsNullOrWhiteSpace(BootstrapServers), "Kafka:BootstrapServers", BootstrapServers, "host:port[,host:port…] (required by 'run')");
+        foreach (var (key, topic) in new[] { ("Kafka:ClickstreamTopic", ClickstreamTopic), ("Kafka:SessionsTopic", SessionsTopic), ("Kafka:SegmentChangesTopic", SegmentChangesTopic), ("Kafka:DeadLetterTopic", DeadLetterTopic) })
+            NodeOptions.Require(!string.IsNullOrWhiteSpace(topic) && topic.Length <= 249 && topic.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'), key, topic, "1..249 characters of [A-Za-z0-9._-]");
+        NodeOptions.Require(EmbeddedPartitions is >= 1 and <= 256, "Kafka:EmbeddedPartitions", EmbeddedPartitions, "1..256");
+        return this;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Text;
+using Confluent.Kafka;
+using StreamPersonalization.Core.Ingest;
+using StreamPersonalization.Core.Shards;
+
+namespace StreamPersonalization.Node.Kafka;
+
+/// <summary>
+/// Publishes one shard's outputs: sessions and transitions as JSON keyed by user, dead letters with the
+/// original key, value and headers plus <c>sp-reason</c>, <c>sp-detail</c> and <c>sp-source</c>.
+/// Every record carries an <c>sp-record-id</c> header for downstream de-duplication.
+/// </summary>
+public sealed class KafkaShardOutput(IProducer<byte[], byte[]> producer, KafkaOptions topics, DeliveryTracker tracker) : IShardOutput
+{
+    public const string RecordIdHeader = "sp-record-id", ReasonHeader = "sp-reason", DetailHeader = "sp-detail", SourceHeader = "sp-source";
+
+    private readonly Action<DeliveryReport<byte[], byte[]>> _onDelivery = r =>
+        tracker.Acknowledged(r.Error.IsError ? new KafkaException(r.Error) : null);
+
+    public DeliveryTracker Tracker => tracker;
+
+    public void Emit(ShardOutput record)
+    {
+        var (topic, message) = record switch
+        {
+            SessionClosedOutput s => (topics.SessionsTopic, UserMessage(s, OutputSerializer.Serialize(s))),
+            SegmentTransition t => (topics.SegmentChangesTopic, UserMessage(t, OutputSerializer.Serialize(t))),
+            DeadLetter d => (topics.DeadLetterTopic, DeadLetterMessage(d)),
+            _ => throw new ArgumentException($"Unknown output record {record.GetType().Name}", nameof(record)),
+        };
+        tracker.Sent();
+        ProduceWithBackoff(topic, message);
+    }
+
+    // A full local queue is back-pressure from the broker, not an error: wait for room, then retry.
+    private void ProduceWithBackoff(string topic, Message<byte[], byte[]> message)
+    {
+        while (true)
+        {
+            try
+            {
+                producer.Produce(topic, message, _onDelivery);
+                return;
+            }
+            catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                producer.Poll(TimeSpan.FromMilliseconds(20));
+            }
+            catch
+            {
+                tracker.Acknowledged(new InvalidOperationException("produce failed"));
+                throw;
+            }
+        }
+    }
+
+    private static Message<byte[], byte[]> UserMessage(ShardOutput o, byte[] value) => new()
+    {
+        Key = Encoding.UTF8.GetBytes(o.Key),
+        Value = value,
+        Headers = new Headers { { RecordIdHeader, Encoding.UTF8.GetBytes(o.RecordId) } },
+    };
+
+    private static Message<byte[], byte[]> DeadLetterMessage(DeadLetter d)
+    {
+        var headers = new Headers();
+        if (d.Source.Headers is { } original) foreach (var (k, v) in original) headers.Add(k, v);
+        headers.Add(RecordIdHeader, Encoding.UTF8.GetBytes(d.RecordId));
+        headers.Add(ReasonHeader, Encoding.UTF8.GetBytes(d.Reason.Code()));
+        headers.Add(DetailHeader, Encoding.UTF8.GetBytes(d.Detail));
+        headers.Add(SourceHeader, Encoding.UTF8.GetBytes(d.Source.Position));
+        return new Message<byte[], byte[]>
+        {
+            Key = d.Source.Key!,
+            Value = d.Source.Value,
+            Headers = headers,
+            Timestamp = new Timestamp(d.Source.TimestampMs, TimestampType.CreateTime),
+        };
+    }
+}

@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using StreamPersonalization.Core.Checkpoints;
+using StreamPersonalization.Core.Shards;
+using StreamPersonalization.Node.Kafka;
+
+namespace StreamPersonalization.Node.Shards;
+
+/// <summary>
+/// Drives one <see cref="UserShard"/> on its own thread: takes the partition's records from a bounded
+/// queue, processes them in offset order, and checkpoints (outputs acknowledged, then dirty entities +
+/// next offset + watermark in one store transaction) every interval or every N records.
+/// <code>
+///   Loading ──▶ Running ──stop(checkpoint)──▶ Stopped
+///                  │ error (store, delivery, conflict)
+///                  ▼
+///               Failed  (node restarts the shard from its last checkpoint)
+/// </code>
+/// </summary>
+public sealed class ShardRunner
+{
+    public const string Scope = "users";
+
+    private readonly Channel<ConsumeResult<byte[], byte[]>> _queue;
+    private readonly UserShard _shard;
+    private readonly ICheckpointStore _store;
+    private readonly KafkaShardOutput _output;
+    private readonly NodeOptions _options;
+    private readonly ILogger _log;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TimeProvider _time;
+    private Task? _loop;
+    private long? _storedOffset;
+    private long _nextOffset;
+    private int _sinceCheckpoint;
+    private long _lastCheckpointTicks;
+
+    public ShardRunner(int partition, UserShard shard, ICheckpointStore store, KafkaShardOutput output,
+        PartitionCheckpoint? restored, NodeOptions options, ILogger log, TimeProvider time)
+    {
+        Partition = partition;
+        _shard = shard;
+        _store = store;
+        _output = output;
+        _options = options;
+        _log = log;
+        _time = time;
+        _storedOffset = restored?.NextOffset;
+        _nextOffset = restored?.NextOffset ?? 0;
+        _queue = Channel.CreateBounded<ConsumeResult<byte[], byte[]>>(new BoundedChannelOptions(options.ShardQueueCapacity)
+        {
+            SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public int Partition { get; }
+
+    public ShardState State { get; private set; } = ShardState.Loading;
+
+    public Exception? Failure { get; private set; }
+
+    public UserShard Shard => _shard;
+
+    /// <summary>Next offset to process (the checkpoint's offset once committed).</summary>
+    public long NextOffset => Interlocked.Read(ref _nextOffset);
+
+    public long CommittedOffset => _storedOffset ?? 0;
+
+    public bool HasCheckpoint => _storedOffset.HasValue;
+
+    public int Queued => _queue.Reader.Count;
+
+    /// <summary>Wall-clock ticks of the loop's last progress; a stale value means a stuck shard.</summary>
+    public long LastProgressTicks { get; private set; }
+
+    /// <summary>Raised (on the shard thread) after each committed checkpoint with the committed next offset.</summary>
+    public event Action<ShardRunner, long>? Checkpointed;
+
+    public bool TryEnqueue(ConsumeResult<byte[], byte[]> record) => _queue.Writer.TryWrite(record);
+
+    public void Start()
+    {
+        _lastCheckpointTicks = _time.GetTimestamp();
+        LastProgressTicks = _lastCheckpointTicks;
+        State = ShardState.Running;
+        _loop = Task.Factory.StartNew(Loop, TaskCreationOptions.LongRunning);
+    }
+
+    private void Loop()
+    {
+        var reader = _queue.Reader;
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                var processed = 0;
+                _shard.CurrentTick = _time.GetTimestamp();
+                while (processed < 4096 && reader.TryRead(out var record))
+                {
+                    Process(record);
+                    processed++;
+                }
+                LastProgressTicks = _time.GetTimestamp();
+                if (ShouldCheckpoint()) Checkpoint();
+                if (processed == 0) WaitForRecords(reader);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            Failure = ex;
+            State = ShardState.Failed;
+            _log.LogError(ex, "Shard {Partition} failed at offset {Offset}; it restarts from its last checkpoint {Checkpoint}", Partition, NextOffset, _storedOffset);
+        }
+    }
+
+    private void WaitForRecords(ChannelReader<ConsumeResult<byte[], byte[]>> reader)
+    {
+        try
+        {
+            reader.WaitToReadAsync(_stop.Token).AsTask().Wait(_options.CheckpointInterval, _stop.Token);
+        }
+        catch (OperationCanceledException) { }
+        catch (AggregateException ex) when (ex.InnerException is OperationCanceledException) { }
+    }
+
+    private void Process(ConsumeResult<byte[], byte[]> r)
+    {
+        if (r.Offset.Value < _nextOffset) return;   // already covered by the checkpoint (re-delivery after a seek)
+        var m = r.Message;
+        List<KeyValuePair<string, byte[]>>? headers = null;
+        if (m.Headers is { Count: > 0 })
+        {
+            headers = new List<KeyValuePair<string, byte[]>>(m.Headers.Count);
+            foreach (var h in m.Headers) headers.Add(new(h.Key, h.GetValueBytes()));
+        }
+        _shard.Process(new InputRecord(r.Topic, r.Partition.Value, r.Offset.Value, m.Key, m.Value ?? [], m.Timestamp.UnixTimestampMs, headers));
+        Interlocked.Exchange(ref _nextOffset, r.Offset.Value + 1);
+        _sinceCheckpoint++;
+    }
+
+    private bool ShouldCheckpoint() =>
+        _sinceCheckpoint >= _options.CheckpointMaxRecords ||
+        (_sinceCheckpoint > 0 && _time.GetElapsedTime(_lastCheckpointTicks) >= _options.CheckpointInterval);
+
+    /// <summary>Outputs acknowledged, then state + offset in one transaction, then idle entities passivated.</summary>
+    private void Checkpoint()
+    {
+        var started = Stopwatch.GetTimestamp();
+        _output.Tracker.WaitAllDelivered(TimeSpan.FromMinutes(2), CancellationToken.None);
+        var writes = _shard.TakeDirty();
+        var next = NextOffset;
+        var batch = new CheckpointBatch(Scope, Partition, _storedOffset, next, _shard.WatermarkMs, _shard.SaveShardState(), writes);
+        _store.CommitAsync(batch).GetAwaiter().GetResult();
+        _storedOffset = next;
+        _sinceCheckpoint = 0;
+        _lastCheckpointTicks = _time.GetTimestamp();
+        var passivated = _shard.Passivate(_time.GetTimestamp() - (long)(_options.PassivateAfter.TotalSeconds * _time.TimestampFrequency));
+        _log.LogDebug("Shard {Partition} checkpointed offset {Offset} with {Entities} entities in {Elapsed} ms; passivated {Passivated}",
+            Partition, next, writes.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds, passivated);
+        Checkpointed?.Invoke(this, next);
+    }
+
+    /// <summary>Marks the shard as unable to progress because its data is gone (reported, never skipped).</summary>
+    public void MarkDataLoss(Exception reason)
+    {
+        Failure = reason;
+        State = ShardState.Failed;
+        _log.LogCritical("Shard {Partition} stopped: {Reason}", Partition, reason.Message);
+    }
+
+    /// <summary>Stops the loop after the current batch; with <paramref name="checkpoint"/> commits what was processed.</summary>
+    public void Stop(bool checkpoint, TimeSpan timeout)
+    {
+        _stop.Cancel();
+        _queue.Writer.TryComplete();
+        try { _loop?.Wait(timeout); } catch (AggregateException) { }
+        if (checkpoint && State == ShardState.Running && _loop is { IsCompleted: true })
+        {
+            try { Checkpoint(); }
+            catch (Exception ex)
+            {
+                Failure = ex;
+                _log.LogError(ex, "Shard {Partition} could not checkpoint on stop; the next owner replays from offset {Checkpoint}", Partition, _storedOffset);
+            }
+        }
+        if (State != ShardState.Failed) State = ShardState.Stopped;
+    }
+
+    public override string ToString() => $"ShardRunner(p{Partition} {State} next={NextOffset} stored={_storedOffset})";
+}
+
+public enum ShardState { Loading, Running, Stopped, Failed }

@@ -1,0 +1,232 @@
+using System.Collections.Concurrent;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using StreamPersonalization.Core.Checkpoints;
+using StreamPersonalization.Core.Segments;
+using StreamPersonalization.Core.Shards;
+using StreamPersonalization.Node.Kafka;
+using StreamPersonalization.Node.Shards;
+
+namespace StreamPersonalization.Node;
+
+/// <summary>
+/// One node of the user stage. The Kafka consumer group is the shard coordinator: each partition the
+/// group assigns to this node gets a <see cref="ShardRunner"/>, started from the store's checkpoint
+/// (not Kafka's committed offset) and stopped with a final checkpoint when the partition is revoked.
+/// One consume thread routes records to the shards' bounded queues and pauses a partition whose queue
+/// is full (back-pressure without blocking the other partitions).
+/// </summary>
+public sealed class StreamNode : IAsyncDisposable
+{
+    private readonly NodeOptions _options;
+    private readonly KafkaOptions _kafka;
+    private readonly ShardOptions _shardOptions;
+    private readonly SegmentCatalog _catalog;
+    private readonly ICheckpointStore _store;
+    private readonly IKafkaClientFactory _clients;
+    private readonly ILogger _log;
+    private readonly ILoggerFactory _loggers;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<int, ShardRunner> _runners = new();
+    private readonly Dictionary<int, ConsumeResult<byte[], byte[]>> _held = new();
+    private readonly ConcurrentQueue<TopicPartitionOffset> _toCommit = new();
+    private IProducer<byte[], byte[]>? _producer;
+    private IConsumer<byte[], byte[]>? _consumer;
+    private volatile bool _joined;
+
+    public StreamNode(NodeOptions options, KafkaOptions kafka, ShardOptions shardOptions, SegmentCatalog catalog,
+        ICheckpointStore store, IKafkaClientFactory clients, ILoggerFactory loggers, TimeProvider? time = null)
+    {
+        _options = options.Validate();
+        _kafka = kafka;
+        _shardOptions = shardOptions.Validate();
+        _catalog = catalog;
+        _store = store;
+        _clients = clients;
+        _loggers = loggers;
+        _log = loggers.CreateLogger<StreamNode>();
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>Shards currently owned by this node.</summary>
+    public IReadOnlyCollection<ShardRunner> Shards => _runners.Values.ToList();
+
+    /// <summary>True once the node has joined the group and every owned shard is running.</summary>
+    public bool Ready { get; private set; }
+
+    /// <summary>Counts of shards that could not make progress (failed and waiting for restart, or data loss).</summary>
+    public int FailedShards => _runners.Values.Count(r => r.State == ShardState.Failed);
+
+    /// <summary>Runs until <paramref name="ct"/> is cancelled, then checkpoints every shard and leaves the group.</summary>
+    public Task RunAsync(CancellationToken ct) => Task.Factory.StartNew(() => ConsumeLoop(ct), TaskCreationOptions.LongRunning);
+
+    private void ConsumeLoop(CancellationToken ct)
+    {
+        _store.InitializeAsync(ct).GetAwaiter().GetResult();
+        _producer = _clients.CreateProducer($"{_options.NodeId}-out");
+        _consumer = _clients.CreateConsumerBuilder(_options.NodeId, _options.GroupId)
+            .SetPartitionsAssignedHandler((_, parts) => OnAssigned(parts))
+            .SetPartitionsRevokedHandler((_, parts) => OnRevoked(parts, checkpoint: true))
+            .SetPartitionsLostHandler((_, parts) => OnRevoked(parts, checkpoint: false))
+            .SetErrorHandler((_, e) => _log.Log(e.IsFatal ? LogLevel.Critical : LogLevel.Warning, "Kafka client error {Code}: {Reason}", e.Code, e.Reason))
+            .SetLogHandler((_, m) => { if (m.Level <= SyslogLevel.Warning) _log.LogDebug("librdkafka {Facility}: {Message}", m.Facility, m.Message); })
+            .Build();
+        _consumer.Subscribe(_kafka.ClickstreamTopic);
+        _log.LogInformation("Node {NodeId} joined group {Group} on {Topic}", _options.NodeId, _options.GroupId, _kafka.ClickstreamTopic);
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                Deliver(Consume());
+                RetryHeld();
+                RestartFailedShards();
+                CommitCheckpointedOffsets();
+                Ready = _joined && _runners.Values.All(r => r.State == ShardState.Running);
+            }
+        }
+        finally
+        {
+            Ready = false;
+            _log.LogInformation("Node {NodeId} leaving group {Group}", _options.NodeId, _options.GroupId);
+            try { _consumer.Close(); } catch (Exception ex) { _log.LogWarning(ex, "Consumer close failed"); }
+            OnRevoked(_runners.Keys.Select(p => new TopicPartitionOffset(_kafka.ClickstreamTopic, p, Offset.Unset)).ToList(), checkpoint: true);
+            _consumer.Dispose();
+            _producer.Flush(_options.ShutdownTimeout);
+            _producer.Dispose();
+        }
+    }
+
+    private ConsumeResult<byte[], byte[]>? Consume()
+    {
+        try
+        {
+            return _consumer!.Consume(TimeSpan.FromMilliseconds(100));
+        }
+        catch (ConsumeException ex) when (ex.Error.Code is ErrorCode.OffsetOutOfRange or ErrorCode.Local_AutoOffsetReset)
+        {
+            OnOffsetOutOfRange(ex);
+            return null;
+        }
+        catch (ConsumeException ex)
+        {
+            _log.LogWarning("Consume error {Code} at {Topic}/{Partition}@{Offset}: {Reason}", ex.Error.Code,
+                ex.ConsumerRecord?.Topic, ex.ConsumerRecord?.Partition.Value, ex.ConsumerRecord?.Offset.Value, ex.Error.Reason);
+            return null;
+        }
+    }
+
+    private void Deliver(ConsumeResult<byte[], byte[]>? record)
+    {
+        if (record is null) return;
+        var p = record.Partition.Value;
+        if (!_runners.TryGetValue(p, out var runner)) return;   // revoked meanwhile: the next owner reads it
+        if (runner.TryEnqueue(record)) return;
+        _held[p] = record;
+        _consumer!.Pause([record.TopicPartition]);
+    }
+
+    private void RetryHeld()
+    {
+        if (_held.Count == 0) return;
+        foreach (var (p, record) in _held.ToList())
+        {
+            if (!_runners.TryGetValue(p, out var runner)) { _held.Remove(p); continue; }
+            if (!runner.TryEnqueue(record)) continue;
+            _held.Remove(p);
+            _consumer!.Resume([record.TopicPartition]);
+        }
+    }
+
+    private IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
+    {
+        _joined = true;
+        var result = new List<TopicPartitionOffset>(partitions.Count);
+        foreach (var tp in partitions)
+        {
+            var runner = StartShard(tp.Partition.Value);
+            result.Add(new TopicPartitionOffset(tp, !runner.HasCheckpoint ? Offset.Beginning : new Offset(runner.NextOffset)));
+        }
+        _log.LogInformation("Node {NodeId} assigned partitions [{Partitions}]", _options.NodeId, string.Join(",", partitions.Select(p => p.Partition.Value)));
+        return result;
+    }
+
+    private ShardRunner StartShard(int partition)
+    {
+        var checkpoint = _store.LoadCheckpointAsync(ShardRunner.Scope, partition).GetAwaiter().GetResult();
+        var output = new KafkaShardOutput(_producer!, _kafka, new DeliveryTracker());
+        var shard = new UserShard(partition, _shardOptions, _catalog, output, new StoreEntitySource(_store, ShardRunner.Scope, partition));
+        shard.RestoreShardState(checkpoint?.ShardState);
+        shard.RestoreTimers(_store.LoadTimersAsync(ShardRunner.Scope, partition).GetAwaiter().GetResult());
+        var runner = new ShardRunner(partition, shard, _store, output, checkpoint, _options, _loggers.CreateLogger<ShardRunner>(), _time);
+        runner.Checkpointed += (r, offset) => _toCommit.Enqueue(new TopicPartitionOffset(_kafka.ClickstreamTopic, r.Partition, offset));
+        _runners[partition] = runner;
+        runner.Start();
+        _log.LogInformation("Shard {Partition} started at offset {Offset} (watermark {Watermark})", partition, checkpoint?.NextOffset ?? 0, checkpoint?.WatermarkMs);
+        return runner;
+    }
+
+    private void OnRevoked(List<TopicPartitionOffset> partitions, bool checkpoint)
+    {
+        foreach (var tpo in partitions)
+        {
+            var p = tpo.Partition.Value;
+            if (!_runners.TryRemove(p, out var runner)) continue;
+            _held.Remove(p);
+            runner.Stop(checkpoint, _options.ShutdownTimeout);
+            _log.LogInformation("Shard {Partition} stopped ({How}) at offset {Offset}", p, checkpoint ? "revoked, checkpointed" : "lost", runner.NextOffset);
+        }
+    }
+
+    /// <summary>A failed shard is rebuilt from its last checkpoint and the partition re-read from there.</summary>
+    private void RestartFailedShards()
+    {
+        foreach (var runner in _runners.Values.Where(r => r.State == ShardState.Failed && r.Failure is not DataLossException).ToList())
+        {
+            if (_time.GetElapsedTime(runner.LastProgressTicks) < TimeSpan.FromSeconds(1)) continue;   // back off before retrying
+            var p = runner.Partition;
+            runner.Stop(checkpoint: false, TimeSpan.FromSeconds(5));
+            _held.Remove(p);
+            var fresh = StartShard(p);
+            var tp = new TopicPartition(_kafka.ClickstreamTopic, p);
+            _consumer!.Seek(new TopicPartitionOffset(tp, !fresh.HasCheckpoint ? Offset.Beginning : new Offset(fresh.NextOffset)));
+            _consumer.Resume([tp]);
+            _log.LogWarning("Shard {Partition} restarted from checkpoint {Offset} after: {Error}", p, fresh.NextOffset, runner.Failure?.Message);
+        }
+    }
+
+    private void OnOffsetOutOfRange(ConsumeException ex)
+    {
+        var p = ex.ConsumerRecord?.Partition.Value ?? -1;
+        var tp = ex.ConsumerRecord?.TopicPartition;
+        _log.LogError("Offset {Offset} of {Topic}/{Partition} is no longer in the log (retention dropped it): {Reason}. Policy {Policy}",
+            ex.ConsumerRecord?.Offset.Value, ex.ConsumerRecord?.Topic, p, ex.Error.Reason, _options.OnOffsetOutOfRange);
+        if (tp is null || !_runners.TryGetValue(p, out var runner)) return;
+        if (_options.OnOffsetOutOfRange == OffsetOutOfRangePolicy.Earliest)
+        {
+            DataLossEvents++;
+            _consumer!.Seek(new TopicPartitionOffset(tp, Offset.Beginning));
+            return;
+        }
+        runner.MarkDataLoss(new DataLossException($"Partition {p}: stored offset {runner.NextOffset} fell off the log; refusing to skip data (Node:OnOffsetOutOfRange=Fail)."));
+        _consumer!.Pause([tp]);
+    }
+
+    /// <summary>Offsets that fell off the log and were skipped under the Earliest policy.</summary>
+    public long DataLossEvents { get; private set; }
+
+    private void CommitCheckpointedOffsets()
+    {
+        if (_toCommit.IsEmpty) return;
+        var latest = new Dictionary<int, TopicPartitionOffset>();
+        while (_toCommit.TryDequeue(out var tpo)) latest[tpo.Partition.Value] = tpo;
+        var owned = latest.Values.Where(t => _runners.ContainsKey(t.Partition.Value)).ToList();
+        if (owned.Count == 0) return;
+        try { _consumer!.Commit(owned); }
+        catch (KafkaException ex) { _log.LogDebug("Kafka offset commit (lag monitoring only) failed: {Reason}", ex.Error.Reason); }
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+/// <summary>A shard's position fell off the Kafka log: continuing would silently skip data.</summary>
+public sealed class DataLossException(string message) : Exception(message);
