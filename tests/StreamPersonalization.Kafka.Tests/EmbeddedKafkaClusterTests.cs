@@ -184,14 +184,21 @@ public sealed class EmbeddedKafkaClusterTests(ITestOutputHelper output)
         var cfg = ProducerConfig(cluster);
         cfg.EnableIdempotence = true;
         cfg.RetryBackoffMs = 20;
-        using var producer = new ProducerBuilder<string, string>(cfg).Build();
+        cfg.StatisticsIntervalMs = 100;
+        string? lastStats = null;
+        using var producer = new ProducerBuilder<string, string>(cfg).SetStatisticsHandler((_, json) => lastStats = json).Build();
         await producer.ProduceAsync("retry", new Message<string, string> { Key = "k", Value = "warmup" });
 
         cluster.PushRequestErrors(KafkaApiKey.Produce,
             ErrorCode.NotEnoughReplicas, ErrorCode.RequestTimedOut, ErrorCode.NotEnoughReplicasAfterAppend);
         var r = await producer.ProduceAsync("retry", new Message<string, string> { Key = "k", Value = "once" });
         Assert.Equal(PersistenceStatus.Persisted, r.Status);
+        Assert.Equal(1, r.Offset.Value);
 
+        // The injected errors were really hit: 1 warm-up + 1 first attempt + 3 retried Produce requests.
+        // (Produce-level errors requeue messages; the broker's "txretries" counter stays 0.)
+        await WaitUntil(() => ProduceRequests(lastStats) >= 5, TimeSpan.FromSeconds(5));
+        Assert.Equal(5, ProduceRequests(lastStats));
         var values = ReadAll(cluster, "retry", 0, expected: 2);
         Assert.Equal(["warmup", "once"], values);
     }
@@ -222,6 +229,14 @@ public sealed class EmbeddedKafkaClusterTests(ITestOutputHelper output)
         var ex = await Assert.ThrowsAsync<ProduceException<Null, string>>(
             () => producer.ProduceAsync("fail", new Message<Null, string> { Value = "x" }));
         Assert.Equal(ErrorCode.MsgSizeTooLarge, ex.Error.Code);
+    }
+
+    private static long ProduceRequests(string? statsJson)
+    {
+        if (statsJson is null) return 0;
+        using var doc = System.Text.Json.JsonDocument.Parse(statsJson);
+        return doc.RootElement.GetProperty("brokers").EnumerateObject()
+            .Sum(b => b.Value.GetProperty("req").GetProperty("Produce").GetInt64());
     }
 
     internal static List<string> ReadAll(EmbeddedKafkaCluster cluster, string topic, int partition, int expected)
