@@ -1,0 +1,168 @@
+namespace StreamPersonalization.Core.Synthetic;
+
+/// <summary>
+/// Produces a user's next event and schedules the one after it. Sessions are a small Markov chain
+/// over the shop funnel (page_view → click/scroll → add_to_cart → purchase) so purchases can only
+/// follow a non-empty cart, which is what gives realistic drop-off and keeps purchases ≤ carts.
+/// </summary>
+internal sealed class SessionSimulator
+{
+    /// <summary>Floor of the gap between sessions: twice the consumer's default 30-minute inactivity gap.</summary>
+    public const long MinSessionGapMs = 60 * 60_000;
+    /// <summary>Ceiling of a within-session gap: far below the 30-minute inactivity gap.</summary>
+    public const long MaxInterEventMs = 10 * 60_000;
+    private const long MinInterEventMs = 200;
+    private const int MaxEventsPerSession = 1_000;
+    private const double ExposureShareOfSessions = 0.5;
+    private const double TreatmentPurchaseLift = 1.25;
+
+    private static readonly string[] ExternalReferrers = ["search", "direct", "social", "email", "ads"];
+    private static readonly string[] ClickTargets = ["product_card", "nav", "cta", "banner", "filter"];
+    private static readonly string[] Forms = ["newsletter", "contact", "review"];
+
+    private readonly ClickstreamGeneratorOptions _options;
+    private readonly DeterministicRandom _rng;
+    private readonly ProductCatalog _catalog;
+    private readonly WeightedTable<string> _devices;
+    private readonly double _meanInterEventMs;
+
+    public SessionSimulator(ClickstreamGeneratorOptions options, DeterministicRandom rng, ProductCatalog catalog)
+    {
+        _options = options;
+        _rng = rng;
+        _catalog = catalog;
+        _devices = UserPopulation.Table(options.Devices);
+        _meanInterEventMs = options.MeanInterEventSeconds * 1000;
+    }
+
+    /// <summary>Builds the event at <see cref="SimulatedUser.NextEventMs"/> and advances the user's clock.</summary>
+    public ClickEvent NextEvent(SimulatedUser user, long sequence)
+    {
+        if (user.RemainingEvents == 0) StartSession(user);
+
+        var ev = new ClickEvent
+        {
+            Sequence = sequence,
+            User = user.Profile,
+            TsMs = user.NextEventMs,
+            Device = user.SessionDevice,
+        };
+        if (user.EventsInSession == 0) EntryPageView(user, ref ev);
+        else if (user.EventsInSession == 1 && user.ExposurePending) Exposure(user, ref ev);
+        else FunnelStep(user, ref ev);
+
+        user.EventsInSession++;
+        user.RemainingEvents--;
+        long gap = user.RemainingEvents > 0
+            ? Math.Clamp((long)_rng.Exponential(_meanInterEventMs), MinInterEventMs, MaxInterEventMs)
+            : MinSessionGapMs + (long)_rng.Exponential(user.Profile.MeanSessionGapMs);
+        user.NextEventMs = ev.TsMs + gap;
+        return ev;
+    }
+
+    private void StartSession(SimulatedUser user)
+    {
+        user.RemainingEvents = _rng.Geometric(_options.MeanEventsPerSession, MaxEventsPerSession);
+        user.EventsInSession = 0;
+        user.SessionDevice = _rng.Chance(_options.DeviceSwitchShare) ? _devices.Pick(_rng) : user.Profile.PrimaryDevice;
+        user.CartItems = 0; // carts left behind in an earlier session count as abandoned
+        user.CartTotal = 0;
+        user.CurrentProduct = -1;
+        user.ExposurePending = user.Profile.Variant is not null && _rng.Chance(ExposureShareOfSessions);
+    }
+
+    private void EntryPageView(SimulatedUser user, ref ClickEvent ev)
+    {
+        double u = _rng.NextDouble();
+        if (u < 0.30) GoTo(user, "/", -1);
+        else if (u < 0.70) GoToProduct(user);
+        else if (u < 0.90) GoTo(user, _catalog.CategoryPages[ProductCatalog.PickCategory(_rng)], -1);
+        else GoTo(user, "/search", -1);
+        ev.Type = EventTypes.PageView;
+        ev.Page = user.CurrentPage;
+        ev.PropertyName = "referrer";
+        ev.PropertyText = ExternalReferrers[_rng.NextInt(ExternalReferrers.Length)];
+    }
+
+    private void Exposure(SimulatedUser user, ref ClickEvent ev)
+    {
+        ev.Type = EventTypes.Exposure;
+        ev.Page = user.CurrentPage;
+        ev.ExperimentId = UserPopulation.ExperimentId;
+        ev.Variant = user.Profile.Variant;
+    }
+
+    private void FunnelStep(SimulatedUser user, ref ClickEvent ev)
+    {
+        bool onProduct = user.CurrentProduct >= 0;
+        bool hasCart = user.CartItems > 0;
+        double purchaseWeight = hasCart ? 14 * (user.Profile.Variant == "treatment" ? TreatmentPurchaseLift : 1) : 0;
+        double cartWeight = onProduct ? 12 : 0;
+        double wishlistWeight = onProduct ? 3 : 0;
+        const double pageView = 30, click = 22, scroll = 16, video = 6, form = 4;
+        double total = pageView + click + scroll + video + form + cartWeight + wishlistWeight + purchaseWeight;
+        double r = _rng.NextDouble() * total;
+
+        ev.Page = user.CurrentPage;
+        if ((r -= pageView) < 0) NavigatingPageView(user, ref ev);
+        else if ((r -= click) < 0) Property(ref ev, EventTypes.Click, "target", ClickTargets[_rng.NextInt(ClickTargets.Length)]);
+        else if ((r -= scroll) < 0) Number(ref ev, EventTypes.Scroll, "depth_pct", 25 * (1 + _rng.NextInt(4)));
+        else if ((r -= video) < 0) Property(ref ev, EventTypes.VideoPlay, "video_id", _catalog.Videos[_rng.NextInt(ProductCatalog.VideoCount)]);
+        else if ((r -= form) < 0) Property(ref ev, EventTypes.FormSubmit, "form", Forms[_rng.NextInt(Forms.Length)]);
+        else if ((r -= cartWeight) < 0)
+        {
+            user.CartItems++;
+            user.CartTotal += _catalog.Prices[user.CurrentProduct];
+            Property(ref ev, EventTypes.AddToCart, "sku", _catalog.Skus[user.CurrentProduct]);
+        }
+        else if ((r -= wishlistWeight) < 0) Property(ref ev, EventTypes.WishlistAdd, "sku", _catalog.Skus[user.CurrentProduct]);
+        else Purchase(user, ref ev);
+    }
+
+    private void NavigatingPageView(SimulatedUser user, ref ClickEvent ev)
+    {
+        double u = _rng.NextDouble();
+        if (u < 0.55) GoToProduct(user);
+        else if (u < 0.80) GoTo(user, _catalog.CategoryPages[ProductCatalog.PickCategory(_rng)], -1);
+        else if (u < 0.90) GoTo(user, "/", -1);
+        else GoTo(user, "/search", -1);
+        ev.Page = user.CurrentPage;
+        Property(ref ev, EventTypes.PageView, "referrer", "internal");
+    }
+
+    private static void Purchase(SimulatedUser user, ref ClickEvent ev)
+    {
+        GoTo(user, "/checkout", -1);
+        ev.Page = user.CurrentPage;
+        Number(ref ev, EventTypes.Purchase, "items", user.CartItems);
+        ev.Value = user.CartTotal;
+        user.CartItems = 0;
+        user.CartTotal = 0;
+    }
+
+    private void GoToProduct(SimulatedUser user)
+    {
+        int product = ProductCatalog.PickProduct(_rng);
+        GoTo(user, _catalog.ProductPages[product], product);
+    }
+
+    private static void GoTo(SimulatedUser user, string page, int product)
+    {
+        user.CurrentPage = page;
+        user.CurrentProduct = product;
+    }
+
+    private static void Property(ref ClickEvent ev, string type, string name, string value)
+    {
+        ev.Type = type;
+        ev.PropertyName = name;
+        ev.PropertyText = value;
+    }
+
+    private static void Number(ref ClickEvent ev, string type, string name, long value)
+    {
+        ev.Type = type;
+        ev.PropertyName = name;
+        ev.PropertyNumber = value;
+    }
+}

@@ -1,0 +1,227 @@
+using System.Runtime.CompilerServices;
+using Npgsql;
+using NpgsqlTypes;
+using StreamPersonalization.Core.Checkpoints;
+
+namespace StreamPersonalization.Storage.Postgres;
+
+/// <summary>
+/// <see cref="ICheckpointStore"/> on PostgreSQL, shared by all nodes of a cluster. Thread-safe: every
+/// call rents its own connection from the <see cref="NpgsqlDataSource"/> pool.
+/// </summary>
+public sealed class PostgresCheckpointStore : ICheckpointStore
+{
+    private readonly NpgsqlDataSource _dataSource;
+
+    public PostgresCheckpointStore(PostgresStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
+        builder.ConnectionStringBuilder.CommandTimeout = options.CommandTimeoutSeconds;
+        _dataSource = builder.Build();
+    }
+
+    /// <inheritdoc />
+    public async Task InitializeAsync(CancellationToken ct = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await using (var command = new NpgsqlCommand(PostgresSchema.Lock, connection, transaction))
+            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        await using (var command = new NpgsqlCommand(PostgresSchema.Create, connection, transaction))
+            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<PartitionCheckpoint?> LoadCheckpointAsync(string scope, int partition, CancellationToken ct = default)
+    {
+        await using var command = _dataSource.CreateCommand("""
+            SELECT scope, "partition", next_offset, watermark_ms, shard_state
+            FROM sp_checkpoints WHERE scope = $1 AND "partition" = $2
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = scope });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = partition });
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        return await reader.ReadAsync(ct).ConfigureAwait(false) ? ReadCheckpoint(reader) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<PartitionCheckpoint>> LoadCheckpointsAsync(string scope, CancellationToken ct = default)
+    {
+        await using var command = _dataSource.CreateCommand("""
+            SELECT scope, "partition", next_offset, watermark_ms, shard_state
+            FROM sp_checkpoints WHERE scope = $1 ORDER BY "partition"
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = scope });
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var checkpoints = new List<PartitionCheckpoint>();
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            checkpoints.Add(ReadCheckpoint(reader));
+        return checkpoints;
+    }
+
+    /// <inheritdoc />
+    public async Task<byte[]?> LoadEntityAsync(string scope, int partition, string key, CancellationToken ct = default)
+    {
+        await using var command = _dataSource.CreateCommand("""SELECT state FROM sp_entities WHERE scope = $1 AND "partition" = $2 AND key = $3""");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = scope });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = partition });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+        return (byte[]?)await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Ordered by due time, then key.</remarks>
+    public async Task<IReadOnlyList<EntityTimer>> LoadTimersAsync(string scope, int partition, CancellationToken ct = default)
+    {
+        await using var command = _dataSource.CreateCommand("""
+            SELECT key, next_timer_ms FROM sp_entities
+            WHERE scope = $1 AND "partition" = $2 AND next_timer_ms IS NOT NULL
+            ORDER BY next_timer_ms, key
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = scope });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = partition });
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var timers = new List<EntityTimer>();
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            timers.Add(new EntityTimer(reader.GetString(0), reader.GetInt64(1)));
+        return timers;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Keys are ordered by their UTF-8 bytes (<c>COLLATE "C"</c>).</remarks>
+    public async IAsyncEnumerable<StoredEntity> ReadEntitiesAsync(string scope, int? partition = null, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var command = _dataSource.CreateCommand($"""
+            SELECT "partition", key, state, next_timer_ms FROM sp_entities
+            WHERE scope = $1 {(partition is null ? "" : "AND \"partition\" = $2")}
+            ORDER BY "partition", key
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = scope });
+        if (partition is not null)
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = partition.Value });
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            yield return new StoredEntity(
+                scope,
+                reader.GetInt32(0),
+                reader.GetString(1),
+                reader.GetFieldValue<byte[]>(2),
+                reader.IsDBNull(3) ? null : reader.GetInt64(3));
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Two round trips: the fencing read locks the checkpoint row (<c>FOR UPDATE</c>), then one batch
+    /// writes the checkpoint row as a compare-and-set (which also catches two writers racing to create
+    /// the first row, where there is nothing to lock yet), deletes and upserts the entities set-wise
+    /// from arrays. Any failure rolls the whole transaction back.
+    /// </remarks>
+    public async Task CommitAsync(CheckpointBatch batch, CancellationToken ct = default)
+    {
+        CheckpointBatchGuard.Validate(batch);
+        ct.ThrowIfCancellationRequested();
+        var entities = PostgresEntityArrays.From(EntityWriteCollapser.LastWriteWins(batch.Entities));
+
+        await using var connection = await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+
+        var stored = await LockStoredOffsetAsync(connection, transaction, batch, ct).ConfigureAwait(false);
+        if (stored != batch.ExpectedNextOffset)
+            throw new CheckpointConflictException(batch.Scope, batch.Partition, batch.ExpectedNextOffset, stored);
+
+        await using var writes = new NpgsqlBatch(connection, transaction);
+        var checkpointWrite = CheckpointWrite(batch);
+        writes.BatchCommands.Add(checkpointWrite);
+        if (entities.DeleteKeys.Length > 0)
+            writes.BatchCommands.Add(EntityDeletes(batch, entities));
+        if (entities.UpsertKeys.Length > 0)
+            writes.BatchCommands.Add(EntityUpserts(batch, entities));
+        await writes.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+
+        if (checkpointWrite.RecordsAffected != 1)
+        {
+            // Another writer created the row after our fencing read (only possible when none existed).
+            var actual = await LockStoredOffsetAsync(connection, transaction, batch, ct).ConfigureAwait(false);
+            throw new CheckpointConflictException(batch.Scope, batch.Partition, batch.ExpectedNextOffset, actual);
+        }
+
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the pooled connections.</summary>
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    private static async Task<long?> LockStoredOffsetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CheckpointBatch batch, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            """SELECT next_offset FROM sp_checkpoints WHERE scope = $1 AND "partition" = $2 FOR UPDATE""", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.Scope });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batch.Partition });
+        var value = await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
+        return value is long offset ? offset : null;
+    }
+
+    /// <summary>Insert when no row is expected, otherwise update only the row still holding the expected offset.</summary>
+    private static NpgsqlBatchCommand CheckpointWrite(CheckpointBatch batch)
+    {
+        var command = new NpgsqlBatchCommand(batch.ExpectedNextOffset is null
+            ? """
+              INSERT INTO sp_checkpoints (scope, "partition", next_offset, watermark_ms, shard_state, updated_at)
+              VALUES ($1, $2, $3, $4, $5, now())
+              ON CONFLICT (scope, "partition") DO NOTHING
+              """
+            : """
+              UPDATE sp_checkpoints
+              SET next_offset = $3, watermark_ms = $4, shard_state = $5, updated_at = now()
+              WHERE scope = $1 AND "partition" = $2 AND next_offset = $6
+              """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.Scope });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batch.Partition });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = batch.NextOffset });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = batch.WatermarkMs });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bytea, Value = (object?)batch.ShardState ?? DBNull.Value });
+        if (batch.ExpectedNextOffset is { } expected)
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = expected });
+        return command;
+    }
+
+    private static NpgsqlBatchCommand EntityDeletes(CheckpointBatch batch, PostgresEntityArrays entities)
+    {
+        var command = new NpgsqlBatchCommand("""DELETE FROM sp_entities WHERE scope = $1 AND "partition" = $2 AND key = ANY($3)""");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.Scope });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batch.Partition });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = entities.DeleteKeys });
+        return command;
+    }
+
+    private static NpgsqlBatchCommand EntityUpserts(CheckpointBatch batch, PostgresEntityArrays entities)
+    {
+        var command = new NpgsqlBatchCommand("""
+            INSERT INTO sp_entities (scope, "partition", key, state, next_timer_ms, updated_at)
+            SELECT $1, $2, u.key, u.state, u.next_timer_ms, now()
+            FROM unnest($3::text[], $4::bytea[], $5::bigint[]) AS u(key, state, next_timer_ms)
+            ON CONFLICT (scope, "partition", key) DO UPDATE SET
+                state = EXCLUDED.state,
+                next_timer_ms = EXCLUDED.next_timer_ms,
+                updated_at = EXCLUDED.updated_at
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.Scope });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batch.Partition });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = entities.UpsertKeys });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea, Value = entities.UpsertStates });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = entities.UpsertTimers });
+        return command;
+    }
+
+    private static PartitionCheckpoint ReadCheckpoint(NpgsqlDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetInt32(1),
+        reader.GetInt64(2),
+        reader.GetInt64(3),
+        reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4));
+}

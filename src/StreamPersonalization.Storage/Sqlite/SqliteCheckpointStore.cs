@@ -1,0 +1,265 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
+using StreamPersonalization.Core.Checkpoints;
+
+namespace StreamPersonalization.Storage.Sqlite;
+
+/// <summary>
+/// <see cref="ICheckpointStore"/> on a local SQLite file in WAL mode: one node, no server to run.
+/// Thread-safe: every call uses its own pooled connection (see <see cref="SqliteConnectionFactory"/>).
+/// </summary>
+public sealed class SqliteCheckpointStore : ICheckpointStore
+{
+    private readonly SqliteConnectionFactory _connections;
+
+    public SqliteCheckpointStore(SqliteStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _connections = new SqliteConnectionFactory(options);
+    }
+
+    /// <summary>Absolute path of the database file.</summary>
+    public string DatabasePath => _connections.DatabasePath;
+
+    /// <inheritdoc />
+    public async Task InitializeAsync(CancellationToken ct = default)
+    {
+        var directory = Path.GetDirectoryName(DatabasePath);
+        if (!string.IsNullOrEmpty(directory))
+            Directory.CreateDirectory(directory);
+
+        await using var connection = await _connections.OpenAsync(ct).ConfigureAwait(false);
+        // WAL is persistent in the file: readers never block the writer and vice versa.
+        await using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode = WAL;";
+            var mode = (string?)await wal.ExecuteScalarAsync(ct).ConfigureAwait(false);
+            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+                throw new InvalidOperationException($"SQLite database '{DatabasePath}' refused WAL journal mode (got '{mode}').");
+        }
+
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        await using (var ddl = connection.CreateCommand())
+        {
+            ddl.Transaction = transaction;
+            ddl.CommandText = SqliteSchema.Create;
+            await ddl.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<PartitionCheckpoint?> LoadCheckpointAsync(string scope, int partition, CancellationToken ct = default)
+    {
+        await using var connection = await _connections.OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT scope, "partition", next_offset, watermark_ms, shard_state
+            FROM sp_checkpoints WHERE scope = $scope AND "partition" = $partition
+            """;
+        command.Parameters.AddWithValue("$scope", scope);
+        command.Parameters.AddWithValue("$partition", partition);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        return await reader.ReadAsync(ct).ConfigureAwait(false) ? ReadCheckpoint(reader) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<PartitionCheckpoint>> LoadCheckpointsAsync(string scope, CancellationToken ct = default)
+    {
+        await using var connection = await _connections.OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT scope, "partition", next_offset, watermark_ms, shard_state
+            FROM sp_checkpoints WHERE scope = $scope ORDER BY "partition"
+            """;
+        command.Parameters.AddWithValue("$scope", scope);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var checkpoints = new List<PartitionCheckpoint>();
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            checkpoints.Add(ReadCheckpoint(reader));
+        return checkpoints;
+    }
+
+    /// <inheritdoc />
+    public async Task<byte[]?> LoadEntityAsync(string scope, int partition, string key, CancellationToken ct = default)
+    {
+        await using var connection = await _connections.OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """SELECT state FROM sp_entities WHERE scope = $scope AND "partition" = $partition AND key = $key""";
+        command.Parameters.AddWithValue("$scope", scope);
+        command.Parameters.AddWithValue("$partition", partition);
+        command.Parameters.AddWithValue("$key", key);
+        return (byte[]?)await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Ordered by due time, then key.</remarks>
+    public async Task<IReadOnlyList<EntityTimer>> LoadTimersAsync(string scope, int partition, CancellationToken ct = default)
+    {
+        await using var connection = await _connections.OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT key, next_timer_ms FROM sp_entities
+            WHERE scope = $scope AND "partition" = $partition AND next_timer_ms IS NOT NULL
+            ORDER BY next_timer_ms, key
+            """;
+        command.Parameters.AddWithValue("$scope", scope);
+        command.Parameters.AddWithValue("$partition", partition);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var timers = new List<EntityTimer>();
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            timers.Add(new EntityTimer(reader.GetString(0), reader.GetInt64(1)));
+        return timers;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Keys are ordered by their UTF-8 bytes (SQLite BINARY collation).</remarks>
+    public async IAsyncEnumerable<StoredEntity> ReadEntitiesAsync(string scope, int? partition = null, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var connection = await _connections.OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT "partition", key, state, next_timer_ms FROM sp_entities
+            WHERE scope = $scope {(partition is null ? "" : "AND \"partition\" = $partition")}
+            ORDER BY "partition", key
+            """;
+        command.Parameters.AddWithValue("$scope", scope);
+        if (partition is not null)
+            command.Parameters.AddWithValue("$partition", partition.Value);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            yield return new StoredEntity(
+                scope,
+                reader.GetInt32(0),
+                reader.GetString(1),
+                (byte[])reader.GetValue(2),
+                reader.IsDBNull(3) ? null : reader.GetInt64(3));
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// <c>BEGIN IMMEDIATE</c> takes the database write lock before the fencing read, so no other
+    /// writer can change the offset between the check and the write. The checkpoint row is written
+    /// first and the entities after it, all inside the one transaction; any failure rolls back all.
+    /// </remarks>
+    public async Task CommitAsync(CheckpointBatch batch, CancellationToken ct = default)
+    {
+        CheckpointBatchGuard.Validate(batch);
+        ct.ThrowIfCancellationRequested();
+
+        await using var connection = await _connections.OpenAsync(ct).ConfigureAwait(false);
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        var now = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+        var stored = await ReadStoredOffsetAsync(connection, transaction, batch, ct).ConfigureAwait(false);
+        if (stored != batch.ExpectedNextOffset)
+            throw new CheckpointConflictException(batch.Scope, batch.Partition, batch.ExpectedNextOffset, stored);
+
+        await WriteCheckpointAsync(connection, transaction, batch, now, ct).ConfigureAwait(false);
+        WriteEntities(connection, transaction, batch, now, ct);
+
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Releases the pooled connections, which closes the database file.</summary>
+    public ValueTask DisposeAsync()
+    {
+        _connections.ReleasePool();
+        return ValueTask.CompletedTask;
+    }
+
+    private static async Task<long?> ReadStoredOffsetAsync(SqliteConnection connection, SqliteTransaction transaction, CheckpointBatch batch, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """SELECT next_offset FROM sp_checkpoints WHERE scope = $scope AND "partition" = $partition""";
+        command.Parameters.AddWithValue("$scope", batch.Scope);
+        command.Parameters.AddWithValue("$partition", batch.Partition);
+        var value = await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
+        return value is null or DBNull ? null : Convert.ToInt64(value, CultureInfo.InvariantCulture);
+    }
+
+    private static async Task WriteCheckpointAsync(SqliteConnection connection, SqliteTransaction transaction, CheckpointBatch batch, string now, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            INSERT INTO sp_checkpoints (scope, "partition", next_offset, watermark_ms, shard_state, updated_at)
+            VALUES ($scope, $partition, $next_offset, $watermark_ms, $shard_state, $now)
+            ON CONFLICT (scope, "partition") DO UPDATE SET
+                next_offset = excluded.next_offset,
+                watermark_ms = excluded.watermark_ms,
+                shard_state = excluded.shard_state,
+                updated_at = excluded.updated_at
+            """;
+        command.Parameters.AddWithValue("$scope", batch.Scope);
+        command.Parameters.AddWithValue("$partition", batch.Partition);
+        command.Parameters.AddWithValue("$next_offset", batch.NextOffset);
+        command.Parameters.AddWithValue("$watermark_ms", batch.WatermarkMs);
+        command.Parameters.Add("$shard_state", SqliteType.Blob).Value = (object?)batch.ShardState ?? DBNull.Value;
+        command.Parameters.AddWithValue("$now", now);
+        await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Applies the writes in order with two prepared statements reused for every entity: SQLite is
+    /// in-process, so per-row execution costs no round trip and the statements are compiled once.
+    /// </summary>
+    private static void WriteEntities(SqliteConnection connection, SqliteTransaction transaction, CheckpointBatch batch, string now, CancellationToken ct)
+    {
+        if (batch.Entities.Count == 0)
+            return;
+
+        using var upsert = connection.CreateCommand();
+        upsert.Transaction = transaction;
+        upsert.CommandText = """
+            INSERT INTO sp_entities (scope, "partition", key, state, next_timer_ms, updated_at)
+            VALUES ($scope, $partition, $key, $state, $next_timer_ms, $now)
+            ON CONFLICT (scope, "partition", key) DO UPDATE SET
+                state = excluded.state,
+                next_timer_ms = excluded.next_timer_ms,
+                updated_at = excluded.updated_at
+            """;
+        upsert.Parameters.AddWithValue("$scope", batch.Scope);
+        upsert.Parameters.AddWithValue("$partition", batch.Partition);
+        upsert.Parameters.AddWithValue("$now", now);
+        var upsertKey = upsert.Parameters.Add("$key", SqliteType.Text);
+        var upsertState = upsert.Parameters.Add("$state", SqliteType.Blob);
+        var upsertTimer = upsert.Parameters.Add("$next_timer_ms", SqliteType.Integer);
+
+        using var delete = connection.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = """DELETE FROM sp_entities WHERE scope = $scope AND "partition" = $partition AND key = $key""";
+        delete.Parameters.AddWithValue("$scope", batch.Scope);
+        delete.Parameters.AddWithValue("$partition", batch.Partition);
+        var deleteKey = delete.Parameters.Add("$key", SqliteType.Text);
+
+        foreach (var write in batch.Entities)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (write.State is null)
+            {
+                deleteKey.Value = write.Key;
+                delete.ExecuteNonQuery();
+            }
+            else
+            {
+                upsertKey.Value = write.Key;
+                upsertState.Value = write.State;
+                upsertTimer.Value = (object?)write.NextTimerMs ?? DBNull.Value;
+                upsert.ExecuteNonQuery();
+            }
+        }
+    }
+
+    private static PartitionCheckpoint ReadCheckpoint(SqliteDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetInt32(1),
+        reader.GetInt64(2),
+        reader.GetInt64(3),
+        reader.IsDBNull(4) ? null : (byte[])reader.GetValue(4));
+}

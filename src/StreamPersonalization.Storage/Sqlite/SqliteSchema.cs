@@ -1,0 +1,32 @@
+namespace StreamPersonalization.Storage.Sqlite;
+
+/// <summary>DDL of the SQLite store. Every statement is idempotent so <c>InitializeAsync</c> can run on every start.</summary>
+internal static class SqliteSchema
+{
+    // "partition" is quoted because it is a keyword (window functions) in SQLite.
+    // Keys use the default BINARY collation: ordering is by UTF-8 bytes, the same as PostgreSQL's "C" collation.
+    public const string Create = """
+        CREATE TABLE IF NOT EXISTS sp_checkpoints (
+            scope        TEXT    NOT NULL,
+            "partition"  INTEGER NOT NULL,
+            next_offset  INTEGER NOT NULL,
+            watermark_ms INTEGER NOT NULL,
+            shard_state  BLOB    NULL,
+            updated_at   TEXT    NOT NULL,
+            PRIMARY KEY (scope, "partition")
+        ) WITHOUT ROWID;
+
+        CREATE TABLE IF NOT EXISTS sp_entities (
+            scope         TEXT    NOT NULL,
+            "partition"   INTEGER NOT NULL,
+            key           TEXT    NOT NULL,
+            state         BLOB    NOT NULL,
+            next_timer_ms INTEGER NULL,
+            updated_at    TEXT    NOT NULL,
+            PRIMARY KEY (scope, "partition", key)
+        );
+
+        CREATE INDEX IF NOT EXISTS ix_sp_entities_timers
+            ON sp_entities (scope, "partition") WHERE next_timer_ms IS NOT NULL;
+        """;
+}
