@@ -1,0 +1,101 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+using StreamPersonalization.Core.Synthetic;
+using StreamPersonalization.Kafka.Embedded;
+using StreamPersonalization.Node;
+using StreamPersonalization.Node.Hosting;
+using StreamPersonalization.Node.Kafka;
+
+namespace StreamPersonalization.Cli.Commands;
+
+/// <summary>
+/// <c>sp demo</c>: everything embedded in one process: the mock Kafka cluster, a fresh SQLite store
+/// (data/demo.db, recreated because the embedded log is new), the node, and the generator. Prints
+/// live throughput, segment sizes and recent transitions read back from <c>segment-changes</c>.
+/// </summary>
+internal static class DemoCommand
+{
+    public static Command Create()
+    {
+        var config = CommonOptions.Config();
+        var set = CommonOptions.Set();
+        var duration = CommonOptions.Duration("Stop by itself after this long. Default: run until Ctrl-C.");
+        var rate = new Option<double>("--rate") { Description = "Generated records per second (0 = as fast as possible).", DefaultValueFactory = _ => 20_000 };
+        var users = new Option<int>("--users") { Description = "Simulated users.", DefaultValueFactory = _ => 5_000 };
+        var seed = new Option<long>("--seed") { Description = "Generator seed.", DefaultValueFactory = _ => 42 };
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level of the node.", DefaultValueFactory = _ => LogLevel.Warning };
+        var command = new Command("demo", "Run everything embedded (Kafka mock cluster, SQLite, node, generator) and show live figures.")
+        {
+            config, set, duration, rate, users, seed, logLevel,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var overrides = CommonOptions.Overrides(parse.GetValue(set));
+            var settings = NodeSettings.Load(parse.GetValue(config), overrides);
+            settings = settings with { Sqlite = new() { Path = Path.Combine(settings.Node.DataDirectory, "demo.db") }, StorageProvider = "sqlite" };
+            foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(settings.Sqlite.Path + suffix);
+            settings.Validate(embeddedKafka: true);
+            var generator = new ClickstreamGeneratorOptions { Users = parse.GetValue(users), Seed = parse.GetValue(seed) };
+            generator.Validate();
+            using var loggers = Logging.Create(parse.GetValue(logLevel));
+            return await RunAsync(settings, generator, parse.GetValue(rate), parse.GetValue(duration), loggers, ct);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(NodeSettings settings, ClickstreamGeneratorOptions generator, double rate, TimeSpan? duration, ILoggerFactory loggers, CancellationToken ct)
+    {
+        AnsiConsole.MarkupLine("[bold]StreamPersonalization demo[/]: starting embedded Kafka…");
+        using var cluster = EmbeddedKafkaCluster.Start(brokers: 3);
+        var kafka = settings.Kafka with { BootstrapServers = cluster.BootstrapServers };
+        foreach (var topic in new[] { kafka.ClickstreamTopic, kafka.SessionsTopic, kafka.SegmentChangesTopic, kafka.DeadLetterTopic })
+            cluster.CreateTopic(topic, kafka.EmbeddedPartitions);
+        AnsiConsole.MarkupLine($"Kafka at [blue]{cluster.BootstrapServers}[/], {kafka.EmbeddedPartitions} partitions; store [blue]{settings.Sqlite.Path}[/]");
+
+        var catalog = settings.LoadCatalog();
+        await using var store = settings.CreateStore();
+        var node = new StreamNode(settings.Node, kafka, settings.Shards, catalog, store, new KafkaClientFactory(kafka), loggers);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (duration is { } d) stop.CancelAfter(d);
+        var nodeTask = node.RunAsync(stop.Token);
+
+        using var producer = SyntheticProducer.CreateBulkProducer(cluster.BootstrapServers);
+        var publisher = new SyntheticProducer(producer, kafka.ClickstreamTopic);
+        var produceTask = Task.Factory.StartNew(
+            () => publisher.Produce(new ClickstreamGenerator(generator).Generate(long.MaxValue), rate, null, stop.Token),
+            TaskCreationOptions.LongRunning);
+        using var tally = new SegmentTally(cluster.BootstrapServers, kafka.SegmentChangesTopic, catalog);
+        var tallyTask = Task.Factory.StartNew(() => tally.Run(stop.Token), TaskCreationOptions.LongRunning);
+
+        var clock = Stopwatch.StartNew();
+        long lastRecords = 0;
+        var lastTime = TimeSpan.Zero;
+        while (!stop.IsCancellationRequested)
+        {
+            try { await Task.Delay(TimeSpan.FromSeconds(1), stop.Token); } catch (OperationCanceledException) { }
+            var records = node.Shards.Sum(s => s.Shard.Counters.Records);
+            var now = clock.Elapsed;
+            var perSecond = (records - lastRecords) / Math.Max(0.001, (now - lastTime).TotalSeconds);
+            (lastRecords, lastTime) = (records, now);
+            Print(node, publisher, tally, perSecond, now);
+        }
+        await Task.WhenAll(nodeTask, produceTask, tallyTask);
+        AnsiConsole.MarkupLine($"[bold]stopped[/] after {clock.Elapsed:hh\\:mm\\:ss}: {NodeStatus.Describe(node).EscapeMarkup()}");
+        return node.FailedShards > 0 ? 3 : 0;
+    }
+
+    private static void Print(StreamNode node, SyntheticProducer publisher, SegmentTally tally, double perSecond, TimeSpan at)
+    {
+        var shards = node.Shards;
+        var c = (valid: shards.Sum(s => s.Shard.Counters.ValidEvents), sessions: shards.Sum(s => s.Shard.Counters.SessionsClosed),
+            transitions: shards.Sum(s => s.Shard.Counters.Transitions), late: shards.Sum(s => s.Shard.Counters.LateEvents));
+        var rejected = string.Join(" ", NodeStatus.RejectedByReason(node).Select(kv => $"{kv.Key}={kv.Value}"));
+        AnsiConsole.MarkupLine(
+            $"[grey]{at:mm\\:ss}[/] produced [blue]{publisher.Delivered:N0}[/] processed [green]{perSecond:N0}/s[/] valid {c.valid:N0} " +
+            $"sessions {c.sessions:N0} transitions {c.transitions:N0} late {c.late:N0} | rejected {rejected.EscapeMarkup()}");
+        AnsiConsole.MarkupLine($"      segments: {string.Join("  ", tally.Sizes().Select(kv => $"{kv.Key}={kv.Value:N0}")).EscapeMarkup()}");
+        foreach (var t in tally.Recent(3)) AnsiConsole.MarkupLine($"      [grey]{t.EscapeMarkup()}[/]");
+    }
+}

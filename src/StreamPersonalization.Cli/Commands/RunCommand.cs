@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using StreamPersonalization.Node;
+using StreamPersonalization.Node.Hosting;
+using StreamPersonalization.Node.Kafka;
+
+namespace StreamPersonalization.Cli.Commands;
+
+/// <summary><c>sp run</c>: one node of the user stage against configured Kafka and store.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var config = CommonOptions.Config();
+        var set = CommonOptions.Set();
+        var bootstrap = CommonOptions.Bootstrap("Kafka bootstrap servers (Kafka:BootstrapServers), e.g. 127.0.0.1:9092.");
+        var nodeId = new Option<string?>("--node-id") { Description = "This node's identity (Node:NodeId)." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Local data directory (Node:DataDirectory); the SQLite store lives there by default." };
+        var store = new Option<string?>("--store") { Description = "State store (Storage:Provider): sqlite or postgres." };
+        var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string (Storage:Postgres:ConnectionString)." };
+        var duration = CommonOptions.Duration("Stop by itself after this long (checkpointing first). Default: run until SIGTERM/Ctrl-C.");
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
+        var command = new Command("run", "Run one node: consume clickstream, keep user entities, publish sessions and segment changes, checkpoint to the store.")
+        {
+            config, set, bootstrap, nodeId, dataDir, store, postgres, duration, logLevel,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var overrides = CommonOptions.Overrides(parse.GetValue(set));
+            void Put(string key, string? value) { if (value is not null) overrides[key] = value; }
+            Put("Kafka:BootstrapServers", parse.GetValue(bootstrap));
+            Put("Node:NodeId", parse.GetValue(nodeId));
+            Put("Node:DataDirectory", parse.GetValue(dataDir));
+            Put("Storage:Provider", parse.GetValue(store));
+            Put("Storage:Postgres:ConnectionString", parse.GetValue(postgres));
+            var settings = NodeSettings.Load(parse.GetValue(config), overrides).Validate(embeddedKafka: false);
+            using var loggers = Logging.Create(parse.GetValue(logLevel));
+            return await RunNodeAsync(settings, loggers, parse.GetValue(duration), ct);
+        });
+        return command;
+    }
+
+    internal static async Task<int> RunNodeAsync(NodeSettings settings, ILoggerFactory loggers, TimeSpan? duration, CancellationToken ct)
+    {
+        var log = loggers.CreateLogger("sp.run");
+        var catalog = settings.LoadCatalog();
+        await using var store = settings.CreateStore();
+        var node = new StreamNode(settings.Node, settings.Kafka, settings.Shards, catalog, store, new KafkaClientFactory(settings.Kafka), loggers);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (duration is { } d) stop.CancelAfter(d);
+        log.LogInformation("Node {NodeId} starting: Kafka {Bootstrap}, store {Store}, catalog v{Version} ({Segments} segments)",
+            settings.Node.NodeId, settings.Kafka.BootstrapServers, settings.StorageProvider, catalog.Version, catalog.Segments.Count);
+        var running = node.RunAsync(stop.Token);
+        while (!running.IsCompleted)
+        {
+            await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None));
+            if (!running.IsCompleted) log.LogInformation("{Status}", NodeStatus.Describe(node));
+        }
+        await running;
+        log.LogInformation("Node {NodeId} stopped. {Status}", settings.Node.NodeId, NodeStatus.Describe(node));
+        return node.FailedShards > 0 ? 3 : 0;
+    }
+}
