@@ -295,7 +295,10 @@ public class ClickstreamGeneratorTests(ITestOutputHelper output)
         {
             case BadRecordKind.InvalidUtf8InString:
                 Assert.ThrowsAny<DecoderFallbackException>(() => new UTF8Encoding(false, true).GetString(r.Value));
-                Assert.ThrowsAny<Exception>(() => JsonDocument.Parse(r.Value).RootElement.GetProperty("page").GetString());
+                // JsonDocument.Parse accepts invalid UTF-8 inside strings; only transcoding (GetString) throws,
+                // so a validator must check UTF-8 explicitly (e.g. Utf8.IsValid) to reject these as not_json.
+                using (var doc = JsonDocument.Parse(r.Value))
+                    Assert.Throws<InvalidOperationException>(() => doc.RootElement.GetProperty("page").GetString());
                 break;
             case BadRecordKind.RandomBytes or BadRecordKind.TruncatedJson or BadRecordKind.TopLevelArray or BadRecordKind.TopLevelNumber:
                 Assert.False(IsJsonObject(r.Value));
@@ -342,6 +345,18 @@ public class ClickstreamGeneratorTests(ITestOutputHelper output)
         {
             return false;
         }
+    }
+
+    [Fact]
+    public void Generate_OneRecordPerType_IsLoggedForReaders()
+    {
+        var firstOfType = Valid.Select(r => r.Record)
+            .GroupBy(r => { using var d = JsonDocument.Parse(r.Value); return d.RootElement.GetProperty("type").GetString()!; })
+            .Select(g => g.First());
+        foreach (var r in firstOfType) output.WriteLine($"{r.Key} @{r.TimestampMs}: {Encoding.UTF8.GetString(r.Value)}");
+        foreach (var r in Sample.Value.Where(r => r.BadKind is not null and not BadRecordKind.TooLarge).DistinctBy(r => r.BadKind))
+            output.WriteLine($"{r.BadKind} key={r.Record.Key ?? "null"}: {Encoding.UTF8.GetString(r.Record.Value)}");
+        Assert.NotEmpty(firstOfType);
     }
 
     [Fact]
