@@ -1,3 +1,4 @@
+using System.Text.Json;
 using StreamPersonalization.Core.Ingest;
 
 namespace StreamPersonalization.Core.Synthetic;
@@ -50,14 +51,19 @@ internal sealed class BadRecordFactory
         [0xFF], [0xC3, 0x28], [0xED, 0xA0, 0x80], [0xE2, 0x82], [0x80],
     ];
 
-    private const string Placeholder = "@@INVALID@@";
+    private static readonly JsonEncodedText Placeholder = JsonEncodedText.Encode("@@INVALID@@");
+    private static readonly JsonEncodedText Referrer = JsonEncodedText.Encode("referrer");
+    private static readonly JsonEncodedText Direct = JsonEncodedText.Encode("direct");
+    private static readonly JsonEncodedText Checkout = JsonEncodedText.Encode("/checkout");
+    private static readonly JsonEncodedText Items = JsonEncodedText.Encode("items");
+    private static readonly JsonEncodedText Note = JsonEncodedText.Encode("note");
     private static readonly byte[] PlaceholderBytes = "@@INVALID@@"u8.ToArray();
 
     private readonly ClickstreamGeneratorOptions _options;
     private readonly DeterministicRandom _rng;
     private readonly SimulatedUser[] _users;
     private readonly EventJsonWriter _writer;
-    private readonly Lazy<string> _hugeText = new(() => new string('x', TooLargeBytes));
+    private readonly Lazy<JsonEncodedText> _hugeText = new(() => JsonEncodedText.Encode(new string('x', TooLargeBytes)));
     private long _sequence;
 
     public BadRecordFactory(ClickstreamGeneratorOptions options, DeterministicRandom rng, SimulatedUser[] users)
@@ -80,10 +86,10 @@ internal sealed class BadRecordFactory
             User = user,
             Type = EventTypes.PageView,
             TsMs = nowMs,
-            Page = "/",
+            Page = UserPopulation.Home,
             Device = user.PrimaryDevice,
-            PropertyName = "referrer",
-            PropertyText = "direct",
+            PropertyName = Referrer,
+            PropertyText = Direct,
         };
         string? key = user.Id;
         byte[] value;
@@ -145,8 +151,8 @@ internal sealed class BadRecordFactory
                 break;
             case BadRecordKind.ValueAsString:
                 ev.Type = EventTypes.Purchase;
-                ev.Page = "/checkout";
-                ev.PropertyName = "items";
+                ev.Page = Checkout;
+                ev.PropertyName = Items;
                 ev.PropertyText = null;
                 ev.PropertyNumber = 1;
                 ev.Value = 19.99m;
@@ -154,7 +160,7 @@ internal sealed class BadRecordFactory
                 reason = RejectReason.WrongFieldType;
                 break;
             default:
-                ev.PropertyName = "note";
+                ev.PropertyName = Note;
                 ev.PropertyText = _hugeText.Value;
                 value = _writer.Write(ev);
                 reason = RejectReason.TooLarge;

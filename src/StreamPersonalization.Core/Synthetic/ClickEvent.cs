@@ -1,38 +1,44 @@
+using System.Text.Json;
+
 namespace StreamPersonalization.Core.Synthetic;
 
-/// <summary>Event type names written by the generator; the custom type exercises "custom types allowed and counted".</summary>
+/// <summary>
+/// Event type names written by the generator, pre-encoded for the JSON writer; the custom type
+/// exercises "custom types allowed and counted".
+/// </summary>
 internal static class EventTypes
 {
-    public const string PageView = "page_view";
-    public const string Click = "click";
-    public const string Scroll = "scroll";
-    public const string AddToCart = "add_to_cart";
-    public const string Purchase = "purchase";
-    public const string VideoPlay = "video_play";
-    public const string FormSubmit = "form_submit";
-    public const string Exposure = "exposure";
-    public const string WishlistAdd = "wishlist_add";
+    public static readonly JsonEncodedText PageView = JsonEncodedText.Encode("page_view");
+    public static readonly JsonEncodedText Click = JsonEncodedText.Encode("click");
+    public static readonly JsonEncodedText Scroll = JsonEncodedText.Encode("scroll");
+    public static readonly JsonEncodedText AddToCart = JsonEncodedText.Encode("add_to_cart");
+    public static readonly JsonEncodedText Purchase = JsonEncodedText.Encode("purchase");
+    public static readonly JsonEncodedText VideoPlay = JsonEncodedText.Encode("video_play");
+    public static readonly JsonEncodedText FormSubmit = JsonEncodedText.Encode("form_submit");
+    public static readonly JsonEncodedText Exposure = JsonEncodedText.Encode("exposure");
+    public static readonly JsonEncodedText WishlistAdd = JsonEncodedText.Encode("wishlist_add");
 }
 
 /// <summary>
-/// One simulated event before serialisation. A struct with a single optional property pair keeps the
-/// hot path allocation-free apart from the final byte array.
+/// One simulated event before serialisation. A struct of pre-encoded strings with a single optional
+/// property pair keeps the hot path allocation-free (apart from the final byte array) and lets the
+/// JSON writer copy bytes instead of escaping and transcoding each string.
 /// </summary>
 internal struct ClickEvent
 {
     /// <summary>Per-stream sequence number; rendered into the event id.</summary>
     public long Sequence;
     public UserProfile User;
-    public string Type;
+    public JsonEncodedText Type;
     public long TsMs;
-    public string Page;
-    public string Device;
+    public JsonEncodedText Page;
+    public JsonEncodedText Device;
     /// <summary>Name of the single entry of <c>properties</c>, or null for <c>{}</c>.</summary>
-    public string? PropertyName;
+    public JsonEncodedText? PropertyName;
     /// <summary>String value of the property; when null, <see cref="PropertyNumber"/> is written.</summary>
-    public string? PropertyText;
+    public JsonEncodedText? PropertyText;
     public long PropertyNumber;
     public decimal? Value;
-    public string? ExperimentId;
-    public string? Variant;
+    public JsonEncodedText? ExperimentId;
+    public JsonEncodedText? Variant;
 }

@@ -65,7 +65,7 @@ internal sealed class EventJsonWriter
             case FieldDefect.NullUserId: _json.WriteNull(UserIdName); break;
             case FieldDefect.EmptyUserId: _json.WriteString(UserIdName, ""); break;
             case FieldDefect.UserIdAsNumber: _json.WriteNumber(UserIdName, e.User.Index); break;
-            default: _json.WriteString(UserIdName, e.User.Id); break;
+            default: _json.WriteString(UserIdName, e.User.IdJson); break;
         }
 
         switch (defect)
@@ -95,8 +95,8 @@ internal sealed class EventJsonWriter
         _json.WriteStartObject(PropertiesName);
         if (e.PropertyName is not null)
         {
-            if (e.PropertyText is not null) _json.WriteString(e.PropertyName, e.PropertyText);
-            else _json.WriteNumber(e.PropertyName, e.PropertyNumber);
+            if (e.PropertyText is { } text) _json.WriteString(e.PropertyName.Value, text);
+            else _json.WriteNumber(e.PropertyName.Value, e.PropertyNumber);
         }
         _json.WriteEndObject();
 
@@ -112,10 +112,10 @@ internal sealed class EventJsonWriter
         return _buffer.WrittenSpan.ToArray();
     }
 
-    private void WriteNullable(JsonEncodedText name, string? value)
+    private void WriteNullable(JsonEncodedText name, JsonEncodedText? value)
     {
         if (value is null) _json.WriteNull(name);
-        else _json.WriteString(name, value);
+        else _json.WriteString(name, value.Value);
     }
 }
 

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text.Json;
+
 namespace StreamPersonalization.Core.Synthetic;
 
 /// <summary>
@@ -10,27 +13,30 @@ internal sealed class ProductCatalog
     public const int CategoryCount = 40;
     public const int VideoCount = 200;
 
-    public string[] ProductPages { get; } = new string[ProductCount];
-    public string[] Skus { get; } = new string[ProductCount];
+    public JsonEncodedText[] ProductPages { get; } = new JsonEncodedText[ProductCount];
+    public JsonEncodedText[] Skus { get; } = new JsonEncodedText[ProductCount];
     public decimal[] Prices { get; } = new decimal[ProductCount];
-    public string[] CategoryPages { get; } = new string[CategoryCount];
-    public string[] Videos { get; } = new string[VideoCount];
+    public JsonEncodedText[] CategoryPages { get; } = new JsonEncodedText[CategoryCount];
+    public JsonEncodedText[] Videos { get; } = new JsonEncodedText[VideoCount];
 
     public ProductCatalog(DeterministicRandom rng)
     {
         for (int i = 0; i < ProductCount; i++)
         {
-            ProductPages[i] = "/p/" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            Skus[i] = "sku-" + (i + 1).ToString("D5", System.Globalization.CultureInfo.InvariantCulture);
+            ProductPages[i] = Encode("/p/", i + 1);
+            Skus[i] = JsonEncodedText.Encode("sku-" + (i + 1).ToString("D5", CultureInfo.InvariantCulture));
             // Log-normal prices around 30 with a long tail; never below 0.99 so purchase values are positive.
             double price = Math.Exp(Math.Log(30) + 0.9 * rng.StandardNormal());
             Prices[i] = Math.Max(0.99m, Math.Round((decimal)Math.Min(price, 5_000), 2));
         }
         for (int i = 0; i < CategoryCount; i++)
-            CategoryPages[i] = "/c/" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            CategoryPages[i] = Encode("/c/", i + 1);
         for (int i = 0; i < VideoCount; i++)
-            Videos[i] = "v-" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Videos[i] = Encode("v-", i + 1);
     }
+
+    private static JsonEncodedText Encode(string prefix, int number) =>
+        JsonEncodedText.Encode(prefix + number.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>Popularity-skewed product index (power of a uniform: low indices are hot).</summary>
     public static int PickProduct(DeterministicRandom rng)

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace StreamPersonalization.Core.Synthetic;
 
 /// <summary>
@@ -16,14 +18,24 @@ internal sealed class SessionSimulator
     private const double ExposureShareOfSessions = 0.5;
     private const double TreatmentPurchaseLift = 1.25;
 
-    private static readonly string[] ExternalReferrers = ["search", "direct", "social", "email", "ads"];
-    private static readonly string[] ClickTargets = ["product_card", "nav", "cta", "banner", "filter"];
-    private static readonly string[] Forms = ["newsletter", "contact", "review"];
+    private static readonly JsonEncodedText[] ExternalReferrers = Encode("search", "direct", "social", "email", "ads");
+    private static readonly JsonEncodedText[] ClickTargets = Encode("product_card", "nav", "cta", "banner", "filter");
+    private static readonly JsonEncodedText[] Forms = Encode("newsletter", "contact", "review");
+    private static readonly JsonEncodedText Referrer = JsonEncodedText.Encode("referrer");
+    private static readonly JsonEncodedText Internal = JsonEncodedText.Encode("internal");
+    private static readonly JsonEncodedText Target = JsonEncodedText.Encode("target");
+    private static readonly JsonEncodedText DepthPct = JsonEncodedText.Encode("depth_pct");
+    private static readonly JsonEncodedText VideoId = JsonEncodedText.Encode("video_id");
+    private static readonly JsonEncodedText Form = JsonEncodedText.Encode("form");
+    private static readonly JsonEncodedText Sku = JsonEncodedText.Encode("sku");
+    private static readonly JsonEncodedText Items = JsonEncodedText.Encode("items");
+    private static readonly JsonEncodedText Search = JsonEncodedText.Encode("/search");
+    private static readonly JsonEncodedText Checkout = JsonEncodedText.Encode("/checkout");
 
     private readonly ClickstreamGeneratorOptions _options;
     private readonly DeterministicRandom _rng;
     private readonly ProductCatalog _catalog;
-    private readonly WeightedTable<string> _devices;
+    private readonly WeightedTable<JsonEncodedText> _devices;
     private readonly double _meanInterEventMs;
 
     public SessionSimulator(ClickstreamGeneratorOptions options, DeterministicRandom rng, ProductCatalog catalog)
@@ -74,13 +86,13 @@ internal sealed class SessionSimulator
     private void EntryPageView(SimulatedUser user, ref ClickEvent ev)
     {
         double u = _rng.NextDouble();
-        if (u < 0.30) GoTo(user, "/", -1);
+        if (u < 0.30) GoTo(user, UserPopulation.Home, -1);
         else if (u < 0.70) GoToProduct(user);
         else if (u < 0.90) GoTo(user, _catalog.CategoryPages[ProductCatalog.PickCategory(_rng)], -1);
-        else GoTo(user, "/search", -1);
+        else GoTo(user, Search, -1);
         ev.Type = EventTypes.PageView;
         ev.Page = user.CurrentPage;
-        ev.PropertyName = "referrer";
+        ev.PropertyName = Referrer;
         ev.PropertyText = ExternalReferrers[_rng.NextInt(ExternalReferrers.Length)];
     }
 
@@ -88,7 +100,7 @@ internal sealed class SessionSimulator
     {
         ev.Type = EventTypes.Exposure;
         ev.Page = user.CurrentPage;
-        ev.ExperimentId = UserPopulation.ExperimentId;
+        ev.ExperimentId = UserPopulation.ExperimentIdJson;
         ev.Variant = user.Profile.Variant;
     }
 
@@ -96,7 +108,7 @@ internal sealed class SessionSimulator
     {
         bool onProduct = user.CurrentProduct >= 0;
         bool hasCart = user.CartItems > 0;
-        double purchaseWeight = hasCart ? 14 * (user.Profile.Variant == "treatment" ? TreatmentPurchaseLift : 1) : 0;
+        double purchaseWeight = hasCart ? 14 * (user.Profile.IsTreatment ? TreatmentPurchaseLift : 1) : 0;
         double cartWeight = onProduct ? 12 : 0;
         double wishlistWeight = onProduct ? 3 : 0;
         const double pageView = 30, click = 22, scroll = 16, video = 6, form = 4;
@@ -105,17 +117,17 @@ internal sealed class SessionSimulator
 
         ev.Page = user.CurrentPage;
         if ((r -= pageView) < 0) NavigatingPageView(user, ref ev);
-        else if ((r -= click) < 0) Property(ref ev, EventTypes.Click, "target", ClickTargets[_rng.NextInt(ClickTargets.Length)]);
-        else if ((r -= scroll) < 0) Number(ref ev, EventTypes.Scroll, "depth_pct", 25 * (1 + _rng.NextInt(4)));
-        else if ((r -= video) < 0) Property(ref ev, EventTypes.VideoPlay, "video_id", _catalog.Videos[_rng.NextInt(ProductCatalog.VideoCount)]);
-        else if ((r -= form) < 0) Property(ref ev, EventTypes.FormSubmit, "form", Forms[_rng.NextInt(Forms.Length)]);
+        else if ((r -= click) < 0) Property(ref ev, EventTypes.Click, Target, ClickTargets[_rng.NextInt(ClickTargets.Length)]);
+        else if ((r -= scroll) < 0) Number(ref ev, EventTypes.Scroll, DepthPct, 25 * (1 + _rng.NextInt(4)));
+        else if ((r -= video) < 0) Property(ref ev, EventTypes.VideoPlay, VideoId, _catalog.Videos[_rng.NextInt(ProductCatalog.VideoCount)]);
+        else if ((r -= form) < 0) Property(ref ev, EventTypes.FormSubmit, Form, Forms[_rng.NextInt(Forms.Length)]);
         else if ((r -= cartWeight) < 0)
         {
             user.CartItems++;
             user.CartTotal += _catalog.Prices[user.CurrentProduct];
-            Property(ref ev, EventTypes.AddToCart, "sku", _catalog.Skus[user.CurrentProduct]);
+            Property(ref ev, EventTypes.AddToCart, Sku, _catalog.Skus[user.CurrentProduct]);
         }
-        else if ((r -= wishlistWeight) < 0) Property(ref ev, EventTypes.WishlistAdd, "sku", _catalog.Skus[user.CurrentProduct]);
+        else if ((r -= wishlistWeight) < 0) Property(ref ev, EventTypes.WishlistAdd, Sku, _catalog.Skus[user.CurrentProduct]);
         else Purchase(user, ref ev);
     }
 
@@ -124,17 +136,17 @@ internal sealed class SessionSimulator
         double u = _rng.NextDouble();
         if (u < 0.55) GoToProduct(user);
         else if (u < 0.80) GoTo(user, _catalog.CategoryPages[ProductCatalog.PickCategory(_rng)], -1);
-        else if (u < 0.90) GoTo(user, "/", -1);
-        else GoTo(user, "/search", -1);
+        else if (u < 0.90) GoTo(user, UserPopulation.Home, -1);
+        else GoTo(user, Search, -1);
         ev.Page = user.CurrentPage;
-        Property(ref ev, EventTypes.PageView, "referrer", "internal");
+        Property(ref ev, EventTypes.PageView, Referrer, Internal);
     }
 
     private static void Purchase(SimulatedUser user, ref ClickEvent ev)
     {
-        GoTo(user, "/checkout", -1);
+        GoTo(user, Checkout, -1);
         ev.Page = user.CurrentPage;
-        Number(ref ev, EventTypes.Purchase, "items", user.CartItems);
+        Number(ref ev, EventTypes.Purchase, Items, user.CartItems);
         ev.Value = user.CartTotal;
         user.CartItems = 0;
         user.CartTotal = 0;
@@ -146,20 +158,22 @@ internal sealed class SessionSimulator
         GoTo(user, _catalog.ProductPages[product], product);
     }
 
-    private static void GoTo(SimulatedUser user, string page, int product)
+    private static void GoTo(SimulatedUser user, JsonEncodedText page, int product)
     {
         user.CurrentPage = page;
         user.CurrentProduct = product;
     }
 
-    private static void Property(ref ClickEvent ev, string type, string name, string value)
+    private static void Property(ref ClickEvent ev, JsonEncodedText type, JsonEncodedText name, JsonEncodedText value)
     {
         ev.Type = type;
         ev.PropertyName = name;
         ev.PropertyText = value;
     }
 
-    private static void Number(ref ClickEvent ev, string type, string name, long value)
+    private static JsonEncodedText[] Encode(params string[] values) => values.Select(v => JsonEncodedText.Encode(v)).ToArray();
+
+    private static void Number(ref ClickEvent ev, JsonEncodedText type, JsonEncodedText name, long value)
     {
         ev.Type = type;
         ev.PropertyName = name;

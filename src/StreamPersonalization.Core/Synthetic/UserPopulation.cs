@@ -1,17 +1,25 @@
+using System.Text.Json;
+
 namespace StreamPersonalization.Core.Synthetic;
 
 /// <summary>
 /// A user's stable traits. Activity is log-normal (mean 1, heavy tail) so a minority of users
-/// produce a large share of sessions, as in real clickstreams.
+/// produce a large share of sessions, as in real clickstreams. Strings the writer emits are kept
+/// pre-encoded next to the plain id.
 /// </summary>
 internal sealed record UserProfile(
     int Index,
     string Id,
-    string PrimaryDevice,
-    string Country,
+    JsonEncodedText IdJson,
+    JsonEncodedText PrimaryDevice,
+    JsonEncodedText Country,
     double Activity,
     double MeanSessionGapMs,
-    string? Variant);
+    JsonEncodedText? Variant)
+{
+    /// <summary>Treatment users purchase a little more often, so experiment statistics have an effect to find.</summary>
+    public bool IsTreatment => Variant is { } v && v.Equals(UserPopulation.Treatment);
+}
 
 /// <summary>A user's profile plus the mutable state of its current session and its next event time.</summary>
 internal sealed class SimulatedUser(UserProfile profile, long nextEventMs)
@@ -21,8 +29,8 @@ internal sealed class SimulatedUser(UserProfile profile, long nextEventMs)
 
     public int RemainingEvents;
     public int EventsInSession;
-    public string SessionDevice = profile.PrimaryDevice;
-    public string CurrentPage = "/";
+    public JsonEncodedText SessionDevice = profile.PrimaryDevice;
+    public JsonEncodedText CurrentPage = UserPopulation.Home;
     public int CurrentProduct = -1;
     public int CartItems;
     public decimal CartTotal;
@@ -34,6 +42,10 @@ internal static class UserPopulation
 {
     /// <summary>Experiment the generator's exposure events belong to; half the users are enrolled.</summary>
     public const string ExperimentId = "exp-checkout-1";
+    public static readonly JsonEncodedText ExperimentIdJson = JsonEncodedText.Encode(ExperimentId);
+    public static readonly JsonEncodedText Treatment = JsonEncodedText.Encode("treatment");
+    public static readonly JsonEncodedText Control = JsonEncodedText.Encode("control");
+    public static readonly JsonEncodedText Home = JsonEncodedText.Encode("/");
     public const double EnrolledShare = 0.5;
     private const double ActivitySigma = 1.0;
     private const double DayMs = 86_400_000;
@@ -52,14 +64,14 @@ internal static class UserPopulation
             double activity = Math.Clamp(
                 Math.Exp(ActivitySigma * rng.StandardNormal() - ActivitySigma * ActivitySigma / 2), 0.05, 20);
             double meanGap = DayMs / (options.MeanSessionsPerUserPerDay * activity);
-            string? variant = rng.Chance(EnrolledShare) ? (rng.Chance(0.5) ? "treatment" : "control") : null;
-            var profile = new UserProfile(index, id, devices.Pick(rng), countries.Pick(rng), activity, meanGap, variant);
+            JsonEncodedText? variant = rng.Chance(EnrolledShare) ? (rng.Chance(0.5) ? Treatment : Control) : null;
+            var profile = new UserProfile(index, id, JsonEncodedText.Encode(id), devices.Pick(rng), countries.Pick(rng), activity, meanGap, variant);
             // Exponential offset = the stationary wait of a Poisson process, so users don't all start at t0.
             users[i] = new SimulatedUser(profile, startMs + (long)rng.Exponential(meanGap));
         }
         return users;
     }
 
-    public static WeightedTable<string> Table(IReadOnlyList<WeightedChoice> choices) =>
-        new(choices.Select(c => (c.Value, c.Weight)).ToArray());
+    public static WeightedTable<JsonEncodedText> Table(IReadOnlyList<WeightedChoice> choices) =>
+        new(choices.Select(c => (JsonEncodedText.Encode(c.Value), c.Weight)).ToArray());
 }
