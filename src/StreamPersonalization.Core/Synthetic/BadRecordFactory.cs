@@ -80,11 +80,11 @@ internal sealed class BadRecordFactory
         var kind = Kinds.Pick(_rng);
         var user = _users[_rng.NextInt(_users.Length)].Profile;
         long kafkaMs = nowMs + _rng.NextLong(0, _options.MaxIngestDelayMs);
-        var ev = new ClickEvent
+        var ev = new SimulatedEvent
         {
             Sequence = ++_sequence,
             User = user,
-            Type = EventTypes.PageView,
+            Type = SimulatedEventTypes.PageView,
             TsMs = nowMs,
             Page = UserPopulation.Home,
             Device = user.PrimaryDevice,
@@ -150,7 +150,7 @@ internal sealed class BadRecordFactory
                 reason = RejectReason.WrongFieldType;
                 break;
             case BadRecordKind.ValueAsString:
-                ev.Type = EventTypes.Purchase;
+                ev.Type = SimulatedEventTypes.Purchase;
                 ev.Page = Checkout;
                 ev.PropertyName = Items;
                 ev.PropertyText = null;

@@ -21,9 +21,9 @@ internal sealed class ClickstreamSimulation
     private long _eventSeq;
 
     /// <summary>An event held back to be emitted after later events.</summary>
-    private sealed class DelayedEvent(ClickEvent ev)
+    private sealed class DelayedEvent(SimulatedEvent ev)
     {
-        public readonly ClickEvent Event = ev;
+        public readonly SimulatedEvent Event = ev;
     }
 
     private sealed class TimeThenSequence : IComparer<(long TimeMs, long Seq)>
@@ -77,7 +77,7 @@ internal sealed class ClickstreamSimulation
         }
     }
 
-    private LabeledRecord Emit(in ClickEvent ev, bool outOfOrder)
+    private LabeledRecord Emit(in SimulatedEvent ev, bool outOfOrder)
     {
         long kafkaMs = _clockMs + _transport.NextLong(0, _options.MaxIngestDelayMs);
         var record = new SyntheticRecord(ev.User.Id, _writer.Write(ev), kafkaMs, null);

@@ -20,7 +20,7 @@ internal enum FieldDefect : byte
 }
 
 /// <summary>
-/// Serialises <see cref="ClickEvent"/>s with one reused <see cref="Utf8JsonWriter"/> and buffer:
+/// Serialises <see cref="SimulatedEvent"/>s with one reused <see cref="Utf8JsonWriter"/> and buffer:
 /// pre-encoded property names and a hand-rolled timestamp formatter keep it well above the
 /// throughput the Kafka benchmarks need.
 /// </summary>
@@ -49,7 +49,7 @@ internal sealed class EventJsonWriter
         _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true });
     }
 
-    public byte[] Write(in ClickEvent e, FieldDefect defect = FieldDefect.None, string? tsLiteral = null)
+    public byte[] Write(in SimulatedEvent e, FieldDefect defect = FieldDefect.None, string? tsLiteral = null)
     {
         _buffer.ResetWrittenCount();
         _json.Reset(_buffer);

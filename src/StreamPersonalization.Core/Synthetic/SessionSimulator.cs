@@ -48,11 +48,11 @@ internal sealed class SessionSimulator
     }
 
     /// <summary>Builds the event at <see cref="SimulatedUser.NextEventMs"/> and advances the user's clock.</summary>
-    public ClickEvent NextEvent(SimulatedUser user, long sequence)
+    public SimulatedEvent NextEvent(SimulatedUser user, long sequence)
     {
         if (user.RemainingEvents == 0) StartSession(user);
 
-        var ev = new ClickEvent
+        var ev = new SimulatedEvent
         {
             Sequence = sequence,
             User = user.Profile,
@@ -83,28 +83,28 @@ internal sealed class SessionSimulator
         user.ExposurePending = user.Profile.Variant is not null && _rng.Chance(ExposureShareOfSessions);
     }
 
-    private void EntryPageView(SimulatedUser user, ref ClickEvent ev)
+    private void EntryPageView(SimulatedUser user, ref SimulatedEvent ev)
     {
         double u = _rng.NextDouble();
         if (u < 0.30) GoTo(user, UserPopulation.Home, -1);
         else if (u < 0.70) GoToProduct(user);
         else if (u < 0.90) GoTo(user, _catalog.CategoryPages[ProductCatalog.PickCategory(_rng)], -1);
         else GoTo(user, Search, -1);
-        ev.Type = EventTypes.PageView;
+        ev.Type = SimulatedEventTypes.PageView;
         ev.Page = user.CurrentPage;
         ev.PropertyName = Referrer;
         ev.PropertyText = ExternalReferrers[_rng.NextInt(ExternalReferrers.Length)];
     }
 
-    private void Exposure(SimulatedUser user, ref ClickEvent ev)
+    private void Exposure(SimulatedUser user, ref SimulatedEvent ev)
     {
-        ev.Type = EventTypes.Exposure;
+        ev.Type = SimulatedEventTypes.Exposure;
         ev.Page = user.CurrentPage;
         ev.ExperimentId = UserPopulation.ExperimentIdJson;
         ev.Variant = user.Profile.Variant;
     }
 
-    private void FunnelStep(SimulatedUser user, ref ClickEvent ev)
+    private void FunnelStep(SimulatedUser user, ref SimulatedEvent ev)
     {
         bool onProduct = user.CurrentProduct >= 0;
         bool hasCart = user.CartItems > 0;
@@ -117,21 +117,21 @@ internal sealed class SessionSimulator
 
         ev.Page = user.CurrentPage;
         if ((r -= pageView) < 0) NavigatingPageView(user, ref ev);
-        else if ((r -= click) < 0) Property(ref ev, EventTypes.Click, Target, ClickTargets[_rng.NextInt(ClickTargets.Length)]);
-        else if ((r -= scroll) < 0) Number(ref ev, EventTypes.Scroll, DepthPct, 25 * (1 + _rng.NextInt(4)));
-        else if ((r -= video) < 0) Property(ref ev, EventTypes.VideoPlay, VideoId, _catalog.Videos[_rng.NextInt(ProductCatalog.VideoCount)]);
-        else if ((r -= form) < 0) Property(ref ev, EventTypes.FormSubmit, Form, Forms[_rng.NextInt(Forms.Length)]);
+        else if ((r -= click) < 0) Property(ref ev, SimulatedEventTypes.Click, Target, ClickTargets[_rng.NextInt(ClickTargets.Length)]);
+        else if ((r -= scroll) < 0) Number(ref ev, SimulatedEventTypes.Scroll, DepthPct, 25 * (1 + _rng.NextInt(4)));
+        else if ((r -= video) < 0) Property(ref ev, SimulatedEventTypes.VideoPlay, VideoId, _catalog.Videos[_rng.NextInt(ProductCatalog.VideoCount)]);
+        else if ((r -= form) < 0) Property(ref ev, SimulatedEventTypes.FormSubmit, Form, Forms[_rng.NextInt(Forms.Length)]);
         else if ((r -= cartWeight) < 0)
         {
             user.CartItems++;
             user.CartTotal += _catalog.Prices[user.CurrentProduct];
-            Property(ref ev, EventTypes.AddToCart, Sku, _catalog.Skus[user.CurrentProduct]);
+            Property(ref ev, SimulatedEventTypes.AddToCart, Sku, _catalog.Skus[user.CurrentProduct]);
         }
-        else if ((r -= wishlistWeight) < 0) Property(ref ev, EventTypes.WishlistAdd, Sku, _catalog.Skus[user.CurrentProduct]);
+        else if ((r -= wishlistWeight) < 0) Property(ref ev, SimulatedEventTypes.WishlistAdd, Sku, _catalog.Skus[user.CurrentProduct]);
         else Purchase(user, ref ev);
     }
 
-    private void NavigatingPageView(SimulatedUser user, ref ClickEvent ev)
+    private void NavigatingPageView(SimulatedUser user, ref SimulatedEvent ev)
     {
         double u = _rng.NextDouble();
         if (u < 0.55) GoToProduct(user);
@@ -139,14 +139,14 @@ internal sealed class SessionSimulator
         else if (u < 0.90) GoTo(user, UserPopulation.Home, -1);
         else GoTo(user, Search, -1);
         ev.Page = user.CurrentPage;
-        Property(ref ev, EventTypes.PageView, Referrer, Internal);
+        Property(ref ev, SimulatedEventTypes.PageView, Referrer, Internal);
     }
 
-    private static void Purchase(SimulatedUser user, ref ClickEvent ev)
+    private static void Purchase(SimulatedUser user, ref SimulatedEvent ev)
     {
         GoTo(user, Checkout, -1);
         ev.Page = user.CurrentPage;
-        Number(ref ev, EventTypes.Purchase, Items, user.CartItems);
+        Number(ref ev, SimulatedEventTypes.Purchase, Items, user.CartItems);
         ev.Value = user.CartTotal;
         user.CartItems = 0;
         user.CartTotal = 0;
@@ -164,7 +164,7 @@ internal sealed class SessionSimulator
         user.CurrentProduct = product;
     }
 
-    private static void Property(ref ClickEvent ev, JsonEncodedText type, JsonEncodedText name, JsonEncodedText value)
+    private static void Property(ref SimulatedEvent ev, JsonEncodedText type, JsonEncodedText name, JsonEncodedText value)
     {
         ev.Type = type;
         ev.PropertyName = name;
@@ -173,7 +173,7 @@ internal sealed class SessionSimulator
 
     private static JsonEncodedText[] Encode(params string[] values) => values.Select(v => JsonEncodedText.Encode(v)).ToArray();
 
-    private static void Number(ref ClickEvent ev, JsonEncodedText type, JsonEncodedText name, long value)
+    private static void Number(ref SimulatedEvent ev, JsonEncodedText type, JsonEncodedText name, long value)
     {
         ev.Type = type;
         ev.PropertyName = name;

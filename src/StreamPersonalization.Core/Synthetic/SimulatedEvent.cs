@@ -6,7 +6,7 @@ namespace StreamPersonalization.Core.Synthetic;
 /// Event type names written by the generator, pre-encoded for the JSON writer; the custom type
 /// exercises "custom types allowed and counted".
 /// </summary>
-internal static class EventTypes
+internal static class SimulatedEventTypes
 {
     public static readonly JsonEncodedText PageView = JsonEncodedText.Encode("page_view");
     public static readonly JsonEncodedText Click = JsonEncodedText.Encode("click");
@@ -24,7 +24,7 @@ internal static class EventTypes
 /// property pair keeps the hot path allocation-free (apart from the final byte array) and lets the
 /// JSON writer copy bytes instead of escaping and transcoding each string.
 /// </summary>
-internal struct ClickEvent
+internal struct SimulatedEvent
 {
     /// <summary>Per-stream sequence number; rendered into the event id.</summary>
     public long Sequence;
