@@ -13,6 +13,16 @@ public static class RuleCompiler
         var tree = Parser.Parse(source);
         var checkedRule = TypeChecker.Check(source, tree);
         var predicate = CodeGenerator.Generate(tree, checkedRule.Types);
-        return new CompiledRule(source, checkedRule.Features, predicate, tree);
+        return new CompiledRule(source, checkedRule.Features, predicate, tree, checkedRule.Types);
+    }
+
+    /// <summary>
+    /// Fuses up to 64 compiled rules into a single delegate returning a membership bitmask (bit i = rules[i]),
+    /// so evaluating a whole catalog costs one call per event rather than one per rule.
+    /// </summary>
+    public static SegmentMaskEvaluator CompileMask(IReadOnlyList<CompiledRule> rules)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        return CodeGenerator.GenerateMask(rules);
     }
 }
