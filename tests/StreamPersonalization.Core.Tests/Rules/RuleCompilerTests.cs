@@ -133,6 +133,17 @@ public class RuleCompilerTests
     }
 
     [Fact]
+    public void CompileMask_SetsBitPerRuleAndRejectsMoreThan64()
+    {
+        var mask = RuleCompiler.CompileMask([RuleCompiler.Compile("sessions_7d > 1"), RuleCompiler.Compile("true"), RuleCompiler.Compile("country == 'DE'")]);
+        Assert.Equal(0b110UL, mask(new UserFeatures { Country = "DE" }));
+        Assert.Equal(0b011UL, mask(new UserFeatures { Sessions7d = 2 }));
+        Assert.Equal(0UL, RuleCompiler.CompileMask([])(default));
+        var always = RuleCompiler.Compile("true");
+        Assert.Throws<ArgumentException>(() => RuleCompiler.CompileMask(Enumerable.Repeat(always, 65).ToArray()));
+    }
+
+    [Fact]
     public void FeatureTable_ListsEveryAttributedField()
     {
         Assert.Equal(15, FeatureTable.All.Count);

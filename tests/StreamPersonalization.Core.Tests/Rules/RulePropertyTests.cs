@@ -213,11 +213,14 @@ public class RulePropertyTests
         {
             var source = Print(c.expression);
             var rule = RuleCompiler.Compile(source);
+            var fused = RuleCompiler.CompileMask([RuleCompiler.Compile("true"), rule]);
             foreach (var features in c.vectors)
             {
                 var expected = (bool)Eval(c.expression, features)!;
                 if (rule.Evaluate(features) != expected)
                     throw new Exception($"'{source}' gave {!expected}, expected {expected} for {rule.Explain(features)}");
+                if (fused(in features) != (expected ? 3UL : 1UL))
+                    throw new Exception($"'{source}' fused into a mask gave {fused(in features)}, expected {expected}");
             }
         });
         Check.QuickThrowOnFailure(property);
