@@ -8,15 +8,20 @@ namespace StreamPersonalization.Core.Rules;
 /// </summary>
 public sealed class CompiledRule
 {
-    private readonly RuleNode _tree;
-
-    internal CompiledRule(string source, IReadOnlyList<string> features, SegmentPredicate predicate, RuleNode tree)
+    internal CompiledRule(string source, IReadOnlyList<string> features, SegmentPredicate predicate, RuleNode tree,
+        IReadOnlyDictionary<RuleNode, RuleType> types)
     {
         Source = source;
         Features = features;
         Predicate = predicate;
-        _tree = tree;
+        Tree = tree;
+        Types = types;
     }
+
+    /// <summary>The checked syntax tree, kept for <see cref="Explain"/> and for fusing rules (<see cref="RuleCompiler.CompileMask"/>).</summary>
+    internal RuleNode Tree { get; }
+
+    internal IReadOnlyDictionary<RuleNode, RuleType> Types { get; }
 
     /// <summary>The rule text as written.</summary>
     public string Source { get; }
@@ -35,7 +40,7 @@ public sealed class CompiledRule
     /// <c>engagement_score=23.4 (&gt;= 20) &amp;&amp; sessions_7d=3 (&gt;= 3) =&gt; true</c>. For diagnostics, not hot paths.
     /// </summary>
     public string Explain(in UserFeatures features) =>
-        RuleExplainer.Explain(_tree, in features) + (Predicate(in features) ? " => true" : " => false");
+        RuleExplainer.Explain(Tree, in features) + (Predicate(in features) ? " => true" : " => false");
 
     public override string ToString() => Source;
 }

@@ -89,12 +89,11 @@ internal sealed class Lexer
         }
         if (Peek() is 'e' or 'E')
         {
-            var exponentStart = _pos;
             _pos++;
             if (Peek() is '+' or '-')
                 _pos++;
             if (!char.IsAsciiDigit(Peek()))
-                throw RuleSyntaxException.At(_source, exponentStart, $"Malformed number '{_source[start.._pos]}'", "expected digits after the exponent");
+                throw RuleSyntaxException.At(_source, start, $"Malformed number '{_source[start.._pos]}'", "expected digits after the exponent");
             SkipDigits();
         }
         if (char.IsAsciiLetter(Peek()) || Peek() == '_' || Peek() == '.')

@@ -7,3 +7,6 @@ namespace StreamPersonalization.Core.Rules;
 /// never copies the (fairly large) struct.
 /// </summary>
 public delegate bool SegmentPredicate(in UserFeatures features);
+
+/// <summary>Several rules fused into one call: bit i of the result is set when rule i holds.</summary>
+public delegate ulong SegmentMaskEvaluator(in UserFeatures features);

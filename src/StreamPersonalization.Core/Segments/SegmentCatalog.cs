@@ -13,7 +13,7 @@ public sealed class SegmentCatalog
     /// <summary>Upper bound imposed by the 64-bit membership mask.</summary>
     public const int MaxSegments = 64;
 
-    private readonly SegmentPredicate[] _predicates;
+    private readonly SegmentMaskEvaluator _evaluate;
     private readonly Dictionary<string, SegmentDefinition> _byId;
 
     /// <summary>Creates a catalog; segments must be indexed 0..n-1 in order with distinct ids.</summary>
@@ -30,7 +30,7 @@ public sealed class SegmentCatalog
         }
         Version = version;
         Segments = list;
-        _predicates = list.Select(s => s.Rule.Predicate).ToArray();
+        _evaluate = RuleCompiler.CompileMask(list.Select(s => s.Rule).ToArray());
         _byId = list.ToDictionary(s => s.Id, StringComparer.Ordinal);
     }
 
@@ -41,20 +41,10 @@ public sealed class SegmentCatalog
     public IReadOnlyList<SegmentDefinition> Segments { get; }
 
     /// <summary>
-    /// Membership bitmask for one feature vector. Hot path (once per event): a loop of compiled delegate
-    /// calls over an array, no allocation.
+    /// Membership bitmask for one feature vector. Hot path (once per event): a single call to all rules
+    /// fused into one compiled delegate, no allocation.
     /// </summary>
-    public ulong Evaluate(in UserFeatures features)
-    {
-        var predicates = _predicates;
-        ulong mask = 0;
-        for (var i = 0; i < predicates.Length; i++)
-        {
-            if (predicates[i](in features))
-                mask |= 1UL << i;
-        }
-        return mask;
-    }
+    public ulong Evaluate(in UserFeatures features) => _evaluate(in features);
 
     /// <summary>Looks a segment up by id.</summary>
     public bool TryGet(string id, out SegmentDefinition segment) => _byId.TryGetValue(id, out segment!);
