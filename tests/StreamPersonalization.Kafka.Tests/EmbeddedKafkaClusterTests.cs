@@ -115,6 +115,7 @@ public sealed class EmbeddedKafkaClusterTests(ITestOutputHelper output)
         cluster.CreateTopic("coop", 6);
         var config = ConsumerConfig(cluster, "coop-g");
         config.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
+        // The mock waits for members to (re)join on every rebalance round (timing in README); 2000 ms never settled.
         config.SessionTimeoutMs = 6000;
         config.HeartbeatIntervalMs = 500;
 
@@ -124,19 +125,24 @@ public sealed class EmbeddedKafkaClusterTests(ITestOutputHelper output)
         var c2 = new ConsumerBuilder<Ignore, Ignore>(config).Build();
         var t1 = ConsumeLoop(c1, "coop", stop1.Token);
         var t2 = ConsumeLoop(c2, "coop", stop2.Token);
+        var sw = Stopwatch.StartNew();
         try
         {
             await WaitUntil(() => c1.Assignment.Count > 0 && c2.Assignment.Count > 0
                                   && c1.Assignment.Count + c2.Assignment.Count == 6, TimeSpan.FromSeconds(30));
             var a1 = c1.Assignment.Select(tp => tp.Partition.Value).ToHashSet();
             var a2 = c2.Assignment.Select(tp => tp.Partition.Value).ToHashSet();
+            output.WriteLine($"shared after {sw.ElapsedMilliseconds} ms");
             output.WriteLine($"c1: {string.Join(",", a1.Order())}  c2: {string.Join(",", a2.Order())}");
             Assert.Empty(a1.Intersect(a2));
             Assert.Equal(Enumerable.Range(0, 6), a1.Union(a2).Order());
 
+            sw.Restart();
             stop2.Cancel();
             await t2; // closes c2 (leaves the group) on its own thread
+            output.WriteLine($"c2 closed after {sw.ElapsedMilliseconds} ms");
             await WaitUntil(() => c1.Assignment.Count == 6, TimeSpan.FromSeconds(30));
+            output.WriteLine($"c1 owns all 6 after {sw.ElapsedMilliseconds} ms");
             Assert.Equal(Enumerable.Range(0, 6), c1.Assignment.Select(tp => tp.Partition.Value).Order());
         }
         finally

@@ -6,11 +6,15 @@ using static StreamPersonalization.Kafka.Tests.EmbeddedKafkaClusterTests;
 
 namespace StreamPersonalization.Kafka.Tests;
 
-/// <summary>Findings about the mock cluster that the README records (throughput, retention, assigned offsets).</summary>
+/// <summary>Findings about the mock cluster that the README records (throughput, retention, assigned offsets).
+/// Runs alone (no parallel test classes) so the throughput numbers are not skewed by other tests.</summary>
+[Collection(nameof(SerialCollection))]
 public sealed class MockClusterBehaviourTests(ITestOutputHelper output)
 {
-    [Fact]
-    public void Throughput_SingleConsumer_Reads200kMessages()
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public void Throughput_SingleConsumer_Reads200kMessages(bool tunedProducer, bool tunedConsumer)
     {
         const int partitions = 12, count = 200_000, size = 200;
         using var cluster = EmbeddedKafkaCluster.Start(1);
@@ -19,15 +23,13 @@ public sealed class MockClusterBehaviourTests(ITestOutputHelper output)
         Random.Shared.NextBytes(payload);
 
         var sw = Stopwatch.StartNew();
-        var pcfg = new ProducerConfig
+        var pcfg = new ProducerConfig { BootstrapServers = cluster.BootstrapServers, QueueBufferingMaxMessages = 500_000 };
+        if (tunedProducer)
         {
-            BootstrapServers = cluster.BootstrapServers,
-            LingerMs = 20,
-            BatchSize = 1_000_000,
-            QueueBufferingMaxMessages = 500_000,
-            Acks = Acks.Leader,
-            EnableIdempotence = false,
-        };
+            pcfg.LingerMs = 20;
+            pcfg.BatchSize = 1_000_000;
+            pcfg.Acks = Acks.Leader;
+        }
         using (var producer = new ProducerBuilder<Null, byte[]>(pcfg).Build())
         {
             for (var i = 0; i < count; i++)
@@ -42,11 +44,14 @@ public sealed class MockClusterBehaviourTests(ITestOutputHelper output)
             GroupId = "bench-g",
             AutoOffsetReset = AutoOffsetReset.Earliest,
             EnableAutoCommit = false,
-            FetchMaxBytes = 50_000_000,
-            MaxPartitionFetchBytes = 4_000_000,
-            FetchWaitMaxMs = 10,
-            QueuedMinMessages = 200_000,
         };
+        if (tunedConsumer)
+        {
+            ccfg.FetchMaxBytes = 50_000_000;
+            ccfg.MaxPartitionFetchBytes = 4_000_000;
+            ccfg.FetchWaitMaxMs = 10;
+            ccfg.QueuedMinMessages = 200_000;
+        }
         using var consumer = new ConsumerBuilder<Ignore, byte[]>(ccfg).Build();
         consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset("bench", p, Offset.Beginning)));
         sw.Restart();
@@ -62,6 +67,7 @@ public sealed class MockClusterBehaviourTests(ITestOutputHelper output)
         var consumeSec = sw.Elapsed.TotalSeconds;
         consumer.Close();
 
+        output.WriteLine($"tunedProducer={tunedProducer} tunedConsumer={tunedConsumer}");
         output.WriteLine($"produce: {count} x {size} B over {partitions} partitions in {produceSec:F2} s = {count / produceSec:N0} msg/s");
         output.WriteLine($"consume: {got} msgs in {consumeSec:F2} s = {got / consumeSec:N0} msg/s, {bytes / consumeSec / 1e6:F1} MB/s");
         Assert.Equal(count, got);
@@ -153,3 +159,6 @@ public sealed class MockClusterBehaviourTests(ITestOutputHelper output)
         foreach (var (p, o) in startAt) Assert.Equal(o, first[p]);
     }
 }
+
+[CollectionDefinition(nameof(SerialCollection), DisableParallelization = true)]
+public sealed class SerialCollection;
