@@ -35,6 +35,7 @@ internal static class DemoCommand
             var overrides = CommonOptions.Overrides(parse.GetValue(set));
             var settings = NodeSettings.Load(parse.GetValue(config), overrides);
             settings = settings with { Sqlite = new() { Path = Path.Combine(settings.Node.DataDirectory, "demo.db") }, StorageProvider = "sqlite" };
+            Directory.CreateDirectory(settings.Node.DataDirectory);
             foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(settings.Sqlite.Path + suffix);
             settings.Validate(embeddedKafka: true);
             var generator = new ClickstreamGeneratorOptions { Users = parse.GetValue(users), Seed = parse.GetValue(seed) };

@@ -33,16 +33,16 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
         var fields = new RawFields();
         try
         {
-            var reader = new Utf8JsonReader(value, new JsonReaderOptions { MaxDepth = _options.MaxDepth + 1 });
+            var reader = new Utf8JsonReader(value, new JsonReaderOptions { MaxDepth = _options.MaxDepth + 2 });
             if (!reader.Read()) return DecodeResult.Reject(RejectReason.NotJson, "no JSON value");
             if (reader.TokenType != JsonTokenType.StartObject)
                 return DecodeResult.Reject(RejectReason.NotJson, $"top-level JSON value is {reader.TokenType}; expected an object");
             ReadObject(ref reader, ref fields);
             if (reader.Read()) return DecodeResult.Reject(RejectReason.NotJson, $"trailing data after the object at byte {reader.TokenStartIndex}");
         }
-        catch (JsonException ex) when (ex.Message.Contains("depth", StringComparison.OrdinalIgnoreCase))
+        catch (TooDeepException)
         {
-            return DecodeResult.Reject(RejectReason.TooDeep, $"JSON nested deeper than {_options.MaxDepth}");
+            return DecodeResult.Reject(RejectReason.TooDeep, $"JSON nested deeper than {_options.MaxDepth} levels");
         }
         catch (JsonException ex)
         {
@@ -117,11 +117,13 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
         return reader.GetString();
     }
 
-    private static void ReadTimestamp(ref Utf8JsonReader reader, ref RawFields f)
+    private void ReadTimestamp(ref Utf8JsonReader reader, ref RawFields f)
     {
         switch (reader.TokenType)
         {
             case JsonTokenType.Null: return;
+            case JsonTokenType.String when reader.ValueSpan.IsEmpty:
+                return;   // "" counts as missing, like an absent or null ts
             case JsonTokenType.String:
                 f.HasTs = true;
                 var raw = reader.ValueIsEscaped ? Encoding.UTF8.GetBytes(reader.GetString()!) : reader.ValueSpan;
@@ -139,7 +141,7 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
         }
     }
 
-    private static void ReadValue(ref Utf8JsonReader reader, ref RawFields f)
+    private void ReadValue(ref Utf8JsonReader reader, ref RawFields f)
     {
         if (reader.TokenType == JsonTokenType.Null) return;
         if (reader.TokenType != JsonTokenType.Number)
@@ -152,7 +154,7 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
         else f.Value = v;
     }
 
-    private static void ReadProperties(ref Utf8JsonReader reader, ref RawFields f)
+    private void ReadProperties(ref Utf8JsonReader reader, ref RawFields f)
     {
         if (reader.TokenType == JsonTokenType.Null) return;
         if (reader.TokenType != JsonTokenType.StartObject)
@@ -162,20 +164,32 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
             return;
         }
         var depth = reader.CurrentDepth;
+        CheckDepth(ref reader);
         while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
         {
             if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 1) f.PropertyCount++;
+            CheckDepth(ref reader);
         }
     }
 
     // Reads past the current value token by token (Skip() needs the whole value buffered, which it is,
     // but walking keeps the depth limit enforced by the reader itself).
-    private static void SkipValue(ref Utf8JsonReader reader)
+    private void SkipValue(ref Utf8JsonReader reader)
     {
         if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray)) return;
         var depth = reader.CurrentDepth;
-        while (reader.Read() && reader.CurrentDepth > depth) { }
+        CheckDepth(ref reader);
+        while (reader.Read() && reader.CurrentDepth > depth) CheckDepth(ref reader);
     }
+
+    // The event object is level 1; a container starting at reader depth d opens level d + 1.
+    private void CheckDepth(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && reader.CurrentDepth + 1 > _options.MaxDepth)
+            throw new TooDeepException();
+    }
+
+    private sealed class TooDeepException : Exception;
 
     private static Field FieldOf(ref Utf8JsonReader reader)
     {

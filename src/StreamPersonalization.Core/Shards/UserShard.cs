@@ -119,11 +119,11 @@ public sealed class UserShard
         while (_timers.TryPopDue(watermarkMs, out var key, out var due))
         {
             var entity = GetOrLoad(key, create: false);
-            if (entity is null) continue;
-            if (entity.QueuedDueMs == due) entity.QueuedDueMs = long.MaxValue;
-            var next = NextDue(entity);
-            if (next <= due) OnTimer(entity, next);
+            if (entity is null || entity.ScheduledDueMs != due) continue;   // stale entry: superseded by an earlier one
+            entity.ScheduledDueMs = long.MaxValue;
+            if (NextDue(entity) <= due) OnTimer(entity, due);
             Schedule(entity);
+            MarkDirty(entity);
         }
     }
 
@@ -180,10 +180,10 @@ public sealed class UserShard
     private void Schedule(UserEntity entity)
     {
         var next = NextDue(entity);
-        if (next < entity.QueuedDueMs)
+        if (next < entity.ScheduledDueMs)
         {
             _timers.Schedule(entity.Key, next);
-            entity.QueuedDueMs = next;
+            entity.ScheduledDueMs = next;
         }
     }
 
@@ -195,7 +195,6 @@ public sealed class UserShard
             if (state is not null)
             {
                 entity = UserStateSerializer.Deserialize(key, state, _catalog, _pool);
-                entity.QueuedDueMs = NextDue(entity);   // its stored timer is already in the queue
             }
             else if (create) entity = new UserEntity(key);
             else return null;
@@ -224,7 +223,7 @@ public sealed class UserShard
         var writes = new List<EntityWrite>(_dirty.Count);
         foreach (var e in _dirty)
         {
-            var due = NextDue(e);
+            var due = e.ScheduledDueMs;
             writes.Add(new EntityWrite(e.Key, UserStateSerializer.Serialize(e, _catalog), due == long.MaxValue ? null : due));
             e.Dirty = false;
         }

@@ -35,8 +35,12 @@ public sealed class UserEntity(string key)
     /// <summary>Event time of the next time-based re-evaluation; <see cref="long.MaxValue"/> for none.</summary>
     public long NextReevaluationMs = long.MaxValue;
 
-    /// <summary>Due time of this entity's earliest entry in the shard's timer queue (not persisted).</summary>
-    internal long QueuedDueMs = long.MaxValue;
+    /// <summary>
+    /// Due time of this entity's one live entry in the shard's timer queue (<see cref="long.MaxValue"/>: none).
+    /// Persisted with the state and as the store's timer column, so the queue rebuilt after a restart holds
+    /// exactly the live entries. Always ≤ the entity's next due time; other queue entries for the key are stale.
+    /// </summary>
+    public long ScheduledDueMs = long.MaxValue;
 
     internal bool Dirty;
 

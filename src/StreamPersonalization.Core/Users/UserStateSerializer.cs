@@ -22,6 +22,7 @@ public static class UserStateSerializer
         w.Write(FormatVersion);
         w.Write(u.Sequence);
         w.Write(u.NextReevaluationMs);
+        w.Write(u.ScheduledDueMs);
         var retired = u.RetiredMemberships ?? [];
         w.Write(System.Numerics.BitOperations.PopCount(u.Membership) + retired.Length);
         foreach (var s in catalog.Segments) if ((u.Membership & (1UL << s.Index)) != 0) w.Write(s.Id);
@@ -49,7 +50,7 @@ public static class UserStateSerializer
         var version = r.ReadByte();
         if (version != FormatVersion)
             throw new InvalidDataException($"User state of '{key}' has format version {version}; this build reads version {FormatVersion}.");
-        var u = new UserEntity(key) { Sequence = r.ReadInt64(), NextReevaluationMs = r.ReadInt64() };
+        var u = new UserEntity(key) { Sequence = r.ReadInt64(), NextReevaluationMs = r.ReadInt64(), ScheduledDueMs = r.ReadInt64() };
         var members = r.ReadInt32();
         List<string>? retired = null;
         for (var i = 0; i < members; i++)
