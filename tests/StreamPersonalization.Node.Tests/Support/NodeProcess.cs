@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace StreamPersonalization.Node.Tests.Support;
+
+/// <summary>
+/// A node as a separate OS process (<c>sp run</c>), so tests can kill it for real: SIGKILL leaves no
+/// chance to checkpoint or leave the group; SIGTERM asks for a graceful drain.
+/// </summary>
+public sealed class NodeProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
+
+    private NodeProcess(Process process) => _process = process;
+
+    public static NodeProcess Start(IEnumerable<string> args)
+    {
+        var spDll = Path.Combine(AppContext.BaseDirectory, "sp.dll");
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = StreamPersonalization.Tests.RepoPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(spDll);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start sp");
+        var node = new NodeProcess(process);
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (node._log) node._log.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (node._log) node._log.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return node;
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public string Log { get { lock (_log) return _log.ToString(); } }
+
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);   // SIGKILL
+        _process.WaitForExit();
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
+
+    /// <summary>SIGTERM, then waits for a graceful exit.</summary>
+    public bool Terminate(TimeSpan timeout)
+    {
+        kill(_process.Id, 15);
+        return _process.WaitForExit(timeout);
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) Kill();
+        _process.Dispose();
+    }
+}
