@@ -72,6 +72,8 @@ public sealed class TimestampParserTests
     [InlineData("2026-03-01T12:00:00.123")]      // no zone
     [InlineData("2026-03-01T12:00:00.123456")]   // no zone
     [InlineData("2026-03-01 12:00:00")]          // no zone
+    [InlineData("12:00:00.000 2026-03-01")]      // no zone, though it ends like "-hh-mm" (was read in the host's local zone)
+    [InlineData("Sun, 01 Mar 2026 12:00:00.000 2026-03-01")]   // no zone
     [InlineData("2026-13-01T00:00:00Z")]
     [InlineData("2026-00-01T00:00:00Z")]
     [InlineData("2026-02-30T00:00:00Z")]
@@ -86,6 +88,13 @@ public sealed class TimestampParserTests
     [InlineData("2026-3-1T12:00:00Z")]
     [InlineData("")]
     public void TryParseIso_Invalid_IsRejected(string text) => Assert.Null(Parse(text));
+
+    [Fact]
+    public void TryParseIso_OtherFormsWithZone_AreAccepted()
+    {
+        Assert.Equal(Ms(2026, 3, 1, 17, 0, 0), Parse("Sun, 01 Mar 2026 12:00:00-05:00"));
+        Assert.Equal(Ms(2026, 3, 1, 12, 0, 0), Parse("2026-03-01 12:00:00.000Z"));
+    }
 
     [Fact]
     public void TryParseIso_NonAscii_IsRejected()
