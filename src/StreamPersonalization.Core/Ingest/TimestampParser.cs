@@ -20,7 +20,10 @@ public static class TimestampParser
         for (var i = 0; i < s.Length; i++) { if (s[i] > 127) { ms = 0; return false; } chars[i] = (char)s[i]; }
         var text = chars[..s.Length];
         if (text.Length < 20 || !(text[^1] == 'Z' || text[^6] is '+' or '-')) { ms = 0; return false; }
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out var dto))
+        // The gate above only looks at characters: "12:00:00.000 2026-03-01" passes it, and DateTimeOffset would read
+        // such a zone-less text in the host's local zone. A DateTime parsed round-trip has Kind Unspecified iff no zone.
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out var dto) &&
+            DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var kind) && kind.Kind != DateTimeKind.Unspecified)
         {
             ms = dto.ToUnixTimeMilliseconds();
             return ms is >= MinMs and <= MaxMs;
