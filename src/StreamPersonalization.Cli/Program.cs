@@ -8,4 +8,7 @@ var root = new RootCommand("sp: StreamPersonalization, a streaming personalizati
     ProduceCommand.Create(),
     BenchCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+// Verbs handle SIGTERM/SIGINT themselves (ShutdownSignal): the node drains and checkpoints within
+// Node:ShutdownTimeout and the verb returns its own exit code.
+var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
+return await root.Parse(args).InvokeAsync(invocation);

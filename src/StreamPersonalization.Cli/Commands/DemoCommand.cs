@@ -41,7 +41,8 @@ internal static class DemoCommand
             var generator = new ClickstreamGeneratorOptions { Users = parse.GetValue(users), Seed = parse.GetValue(seed) };
             generator.Validate();
             using var loggers = Logging.Create(parse.GetValue(logLevel));
-            return await RunAsync(settings, generator, parse.GetValue(rate), parse.GetValue(duration), loggers, ct);
+            using var signal = new ShutdownSignal(ct);
+            return await RunAsync(settings, generator, parse.GetValue(rate), parse.GetValue(duration), loggers, signal.Token);
         });
         return command;
     }

@@ -35,7 +35,8 @@ internal static class RunCommand
             Put("Storage:Postgres:ConnectionString", parse.GetValue(postgres));
             var settings = NodeSettings.Load(parse.GetValue(config), overrides).Validate(embeddedKafka: false);
             using var loggers = Logging.Create(parse.GetValue(logLevel));
-            return await RunNodeAsync(settings, loggers, parse.GetValue(duration), ct);
+            using var signal = new ShutdownSignal(ct);
+            return await RunNodeAsync(settings, loggers, parse.GetValue(duration), signal.Token);
         });
         return command;
     }
