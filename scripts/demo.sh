@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs the demo on the embedded default (mock Kafka cluster in-process + SQLite under ./data),
+# installing Debian's librdkafka1 first if it is missing. Extra arguments go to `sp demo`,
+# e.g. scripts/demo.sh --duration 60s --rate 50000
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-librdkafka.sh
+dotnet build src/StreamPersonalization.Cli -c Release -nologo -v quiet
+exec dotnet src/StreamPersonalization.Cli/bin/Release/net10.0/sp.dll demo "$@"
