@@ -122,7 +122,7 @@ public sealed class StreamNode : IAsyncDisposable
         if (!_runners.TryGetValue(p, out var runner)) return;   // revoked meanwhile: the next owner reads it
         if (runner.TryEnqueue(record)) return;
         _held[p] = record;
-        _consumer!.Pause([record.TopicPartition]);
+        _consumer!.Pause([new TopicPartition(_kafka.ClickstreamTopic, p)]);
     }
 
     private void RetryHeld()
@@ -133,7 +133,7 @@ public sealed class StreamNode : IAsyncDisposable
             if (!_runners.TryGetValue(p, out var runner)) { _held.Remove(p); continue; }
             if (!runner.TryEnqueue(record)) continue;
             _held.Remove(p);
-            _consumer!.Resume([record.TopicPartition]);
+            _consumer!.Resume([new TopicPartition(_kafka.ClickstreamTopic, p)]);
         }
     }
 
@@ -157,7 +157,7 @@ public sealed class StreamNode : IAsyncDisposable
         var shard = new UserShard(partition, _shardOptions, _catalog, output, new StoreEntitySource(_store, ShardRunner.Scope, partition));
         shard.RestoreShardState(checkpoint?.ShardState);
         shard.RestoreTimers(_store.LoadTimersAsync(ShardRunner.Scope, partition).GetAwaiter().GetResult());
-        var runner = new ShardRunner(partition, shard, _store, output, checkpoint, _options, _loggers.CreateLogger<ShardRunner>(), _time);
+        var runner = new ShardRunner(_kafka.ClickstreamTopic, partition, shard, _store, output, checkpoint, _options, _loggers.CreateLogger<ShardRunner>(), _time);
         runner.Checkpointed += (r, offset) => _toCommit.Enqueue(new TopicPartitionOffset(_kafka.ClickstreamTopic, r.Partition, offset));
         _runners[partition] = runner;
         runner.Start();
@@ -197,14 +197,19 @@ public sealed class StreamNode : IAsyncDisposable
     private void OnOffsetOutOfRange(ConsumeException ex)
     {
         var p = ex.ConsumerRecord?.Partition.Value ?? -1;
-        var tp = ex.ConsumerRecord?.TopicPartition;
+        var tp = p < 0 ? null : new TopicPartition(_kafka.ClickstreamTopic, p);
         _log.LogError("Offset {Offset} of {Topic}/{Partition} is no longer in the log (retention dropped it): {Reason}. Policy {Policy}",
             ex.ConsumerRecord?.Offset.Value, ex.ConsumerRecord?.Topic, p, ex.Error.Reason, _options.OnOffsetOutOfRange);
         if (tp is null || !_runners.TryGetValue(p, out var runner)) return;
         if (_options.OnOffsetOutOfRange == OffsetOutOfRangePolicy.Earliest)
         {
             DataLossEvents++;
-            _consumer!.Seek(new TopicPartitionOffset(tp, Offset.Beginning));
+            // The fetcher is in an error state for this partition: re-assign it at the log start.
+            var low = _consumer!.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).Low;
+            _log.LogCritical("Data loss on {Topic}/{Partition}: records {From}..{To} were dropped by retention before processing; continuing from {Low}",
+                tp.Topic, p, runner.NextOffset, low.Value - 1, low.Value);
+            _consumer.IncrementalUnassign([tp]);
+            _consumer.IncrementalAssign([new TopicPartitionOffset(tp, low)]);
             return;
         }
         runner.MarkDataLoss(new DataLossException($"Partition {p}: stored offset {runner.NextOffset} fell off the log; refusing to skip data (Node:OnOffsetOutOfRange=Fail)."));

@@ -34,18 +34,70 @@ public sealed class PipelineEndToEndTests(KafkaFixture kafka) : IDisposable
         Assert.Equal(scenario.Count, await PipelineScenario.CheckpointedAsync(store));
     }
 
+    [Fact]
+    public async Task SecondNodeJoinsMidStream_PartitionsHandOverAndOutputsEqualReference()
+    {
+        var scenario = new PipelineScenario(kafka, "handover", seed: 9, count: 36_000, users: 250, produceNow: 18_000);
+        var run = scenario.KafkaFor("two-nodes");
+        var path = Path.Combine(_dir, "shared.db");
+        await using var storeA = new SqliteCheckpointStore(new SqliteStoreOptions { Path = path });
+        await using var storeB = new SqliteCheckpointStore(new SqliteStoreOptions { Path = path });   // two nodes, one database
+        var (nodeA, stopA, runningA) = InProcessNode.Start(run, storeA, "handover", "node-a");
+        await storeA.InitializeAsync();
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (await PipelineScenario.CheckpointedAsync(storeA) < 18_000)
+        {
+            if (runningA.IsCompleted) await runningA;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("node A did not process the first half");
+            await Task.Delay(20);
+        }
+        // Node B joins: cooperative-sticky moves some partitions to it; A checkpoints and stops them, B resumes
+        // from the shared store. The second half of the log then flows through both nodes.
+        var (nodeB, stopB, runningB) = InProcessNode.Start(run, storeB, "handover", "node-b");
+        while (nodeB.Shards.Count == 0)
+        {
+            if (runningB.IsCompleted) await runningB;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("node B got no partitions");
+            await Task.Delay(20);
+        }
+        scenario.ProduceRest();
+        while (await PipelineScenario.CheckpointedAsync(storeA) < scenario.Count)
+        {
+            if (runningA.IsCompleted) await runningA;
+            if (runningB.IsCompleted) await runningB;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"B owns {nodeB.Shards.Count} shards; {await PipelineScenario.CheckpointedAsync(storeA)} of {scenario.Count} checkpointed");
+            await Task.Delay(50);
+        }
+        var ownedByA = nodeA.Shards.Select(s => s.Partition).ToHashSet();
+        var ownedByB = nodeB.Shards.Select(s => s.Partition).ToHashSet();
+        stopA.Cancel(); stopB.Cancel();
+        await Task.WhenAll(runningA, runningB);
+
+        Assert.NotEmpty(ownedByA);
+        Assert.NotEmpty(ownedByB);
+        Assert.Empty(ownedByA.Intersect(ownedByB));
+        var expected = scenario.Reference();
+        PipelineScenario.AssertSameOutputs(expected.Outputs, scenario.Outputs(run, out var deadLetters, out _));
+        Assert.Equal(expected.DeadLetters.OrderBy(kv => kv.Key), deadLetters.OrderBy(kv => kv.Key));
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
 
 /// <summary>Runs a node in this process until its checkpoints cover the whole input, then stops it gracefully.</summary>
 public static class InProcessNode
 {
+    public static (StreamNode Node, CancellationTokenSource Stop, Task Running) Start(KafkaOptions run, ICheckpointStore store, string group, string nodeId)
+    {
+        var node = new StreamNode(new NodeOptions { NodeId = nodeId, GroupId = group, CheckpointInterval = TimeSpan.FromMilliseconds(200) },
+            run, PipelineScenario.ShardOptions, PipelineScenario.Catalog, store, new KafkaClientFactory(run), NullLoggerFactory.Instance);
+        var stop = new CancellationTokenSource();
+        return (node, stop, node.RunAsync(stop.Token));
+    }
+
     public static async Task RunToEndAsync(PipelineScenario scenario, KafkaOptions run, ICheckpointStore store, string group)
     {
-        var node = new StreamNode(new NodeOptions { NodeId = group, GroupId = group, CheckpointInterval = TimeSpan.FromMilliseconds(200) },
-            run, PipelineScenario.ShardOptions, PipelineScenario.Catalog, store, new KafkaClientFactory(run), NullLoggerFactory.Instance);
-        using var stop = new CancellationTokenSource();
-        var running = node.RunAsync(stop.Token);
+        var (_, stop, running) = Start(run, store, group, group);
         await store.InitializeAsync();
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (await PipelineScenario.CheckpointedAsync(store) < scenario.Count)

@@ -10,8 +10,8 @@ internal static class MemoryBenchmark
     public static void Run(NodeSettings settings, int users, Table table)
     {
         var catalog = settings.LoadCatalog();
-        // Enough events that (nearly) every simulated user has a few, with open sessions and day buckets.
-        var events = EngineBenchmark.Decode(users * 8, users, out _, out _);
+        // Activity is skewed, so generate until every simulated user has events (open sessions, day buckets).
+        var events = EngineBenchmark.Decode(users * 24, users, out _, out _);
         var sink = new ListShardOutput();
         var before = Measure();
         var shard = new UserShard(0, settings.Shards, catalog, new DiscardOutput());

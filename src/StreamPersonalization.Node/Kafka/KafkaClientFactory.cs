@@ -18,7 +18,7 @@ public sealed class KafkaClientFactory(KafkaOptions options) : IKafkaClientFacto
 {
     public IProducer<byte[], byte[]> CreateProducer(string clientId)
     {
-        var config = new ProducerConfig(new Dictionary<string, string>(options.ClientSettings))
+        var config = new ProducerConfig
         {
             BootstrapServers = options.BootstrapServers,
             ClientId = clientId,
@@ -29,12 +29,13 @@ public sealed class KafkaClientFactory(KafkaOptions options) : IKafkaClientFacto
             QueueBufferingMaxMessages = 500_000,
             MessageTimeoutMs = 120_000,
         };
+        foreach (var (key, value) in options.ClientSettings) config.Set(key, value);   // configuration wins over defaults
         return new ProducerBuilder<byte[], byte[]>(config).Build();
     }
 
     public ConsumerBuilder<byte[], byte[]> CreateConsumerBuilder(string clientId, string groupId)
     {
-        var config = new ConsumerConfig(new Dictionary<string, string>(options.ClientSettings))
+        var config = new ConsumerConfig
         {
             BootstrapServers = options.BootstrapServers,
             ClientId = clientId,
@@ -48,7 +49,10 @@ public sealed class KafkaClientFactory(KafkaOptions options) : IKafkaClientFacto
             MaxPollIntervalMs = 300_000,
             FetchWaitMaxMs = 50,
             QueuedMaxMessagesKbytes = 64 * 1024,
+            // The node subscribes to one topic: skip marshalling its name into every ConsumeResult.
+            ConsumeResultFields = "timestamp,headers",
         };
+        foreach (var (key, value) in options.ClientSettings.Concat(options.ConsumerSettings)) config.Set(key, value);
         return new ConsumerBuilder<byte[], byte[]>(config);
     }
 }

@@ -24,6 +24,9 @@ public sealed record KafkaOptions
     /// <value>Extra librdkafka settings applied to every client (e.g. "security.protocol"). Default none.</value>
     public Dictionary<string, string> ClientSettings { get; init; } = new();
 
+    /// <value>Extra librdkafka settings for the consumer only (e.g. "session.timeout.ms"). Default none.</value>
+    public Dictionary<string, string> ConsumerSettings { get; init; } = new();
+
     public KafkaOptions Validate(bool embeddedAllowed)
     {
         NodeOptions.Require(embeddedAllowed || !string.IsNullOrWhiteSpace(BootstrapServers), "Kafka:BootstrapServers", BootstrapServers, "host:port[,host:port…] (required by 'run')");

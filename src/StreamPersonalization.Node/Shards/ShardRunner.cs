@@ -31,15 +31,17 @@ public sealed class ShardRunner
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stop = new();
     private readonly TimeProvider _time;
+    private readonly string _topic;
     private Task? _loop;
     private long? _storedOffset;
     private long _nextOffset;
     private int _sinceCheckpoint;
     private long _lastCheckpointTicks;
 
-    public ShardRunner(int partition, UserShard shard, ICheckpointStore store, KafkaShardOutput output,
+    public ShardRunner(string topic, int partition, UserShard shard, ICheckpointStore store, KafkaShardOutput output,
         PartitionCheckpoint? restored, NodeOptions options, ILogger log, TimeProvider time)
     {
+        _topic = topic;
         Partition = partition;
         _shard = shard;
         _store = store;
@@ -138,7 +140,7 @@ public sealed class ShardRunner
             headers = new List<KeyValuePair<string, byte[]>>(m.Headers.Count);
             foreach (var h in m.Headers) headers.Add(new(h.Key, h.GetValueBytes()));
         }
-        _shard.Process(new InputRecord(r.Topic, r.Partition.Value, r.Offset.Value, m.Key, m.Value ?? [], m.Timestamp.UnixTimestampMs, headers));
+        _shard.Process(new InputRecord(_topic, r.Partition.Value, r.Offset.Value, m.Key, m.Value ?? [], m.Timestamp.UnixTimestampMs, headers));
         Interlocked.Exchange(ref _nextOffset, r.Offset.Value + 1);
         _sinceCheckpoint++;
     }

@@ -29,17 +29,29 @@ public sealed class PipelineScenario
 
     private readonly Dictionary<string, RejectReason?> _labels = new();
 
-    public PipelineScenario(KafkaFixture kafka, string name, long seed, int count, int users)
+    private readonly List<SyntheticRecord> _records;
+    private int _produced;
+
+    /// <param name="produceNow">How many records to produce at once (default all); <see cref="ProduceRest"/> sends the others.</param>
+    public PipelineScenario(KafkaFixture kafka, string name, long seed, int count, int users, int? produceNow = null)
     {
         Kafka = kafka;
         Input = $"clickstream-{name}";
         kafka.Cluster.CreateTopic(Input, Partitions);
-        var records = new ClickstreamGenerator(new ClickstreamGeneratorOptions { Seed = seed, Users = users, BadRecordShare = 0.02 }).Generate(count).ToList();
-        foreach (var r in records) _labels[Convert.ToBase64String(r.Value)] = r.ExpectedReject;
-        using var producer = SyntheticProducer.CreateBulkProducer(kafka.Bootstrap);
-        var sent = new SyntheticProducer(producer, Input).Produce(records, 0, null, CancellationToken.None);
-        Assert.Equal(count, sent);
+        _records = new ClickstreamGenerator(new ClickstreamGeneratorOptions { Seed = seed, Users = users, BadRecordShare = 0.02 }).Generate(count).ToList();
+        foreach (var r in _records) _labels[Convert.ToBase64String(r.Value)] = r.ExpectedReject;
         Count = count;
+        Produce(produceNow ?? count);
+    }
+
+    public void ProduceRest() => Produce(_records.Count - _produced);
+
+    private void Produce(int n)
+    {
+        using var producer = SyntheticProducer.CreateBulkProducer(Kafka.Bootstrap);
+        var sent = new SyntheticProducer(producer, Input).Produce(_records.Skip(_produced).Take(n), 0, null, CancellationToken.None);
+        Assert.Equal(n, sent);
+        _produced += n;
     }
 
     public KafkaFixture Kafka { get; }
@@ -55,7 +67,7 @@ public sealed class PipelineScenario
         {
             BootstrapServers = Kafka.Bootstrap, ClickstreamTopic = Input,
             SessionsTopic = $"sessions-{Input}-{run}", SegmentChangesTopic = $"segments-{Input}-{run}", DeadLetterTopic = $"dlq-{Input}-{run}",
-            ClientSettings = new() { ["session.timeout.ms"] = "6000" },
+            ConsumerSettings = new() { ["session.timeout.ms"] = "6000" },
         };
         foreach (var t in new[] { k.SessionsTopic, k.SegmentChangesTopic, k.DeadLetterTopic }) Kafka.Cluster.CreateTopic(t, Partitions);
         return k;
