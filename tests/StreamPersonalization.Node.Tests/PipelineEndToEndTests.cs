@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using StreamPersonalization.Core.Checkpoints;
 using StreamPersonalization.Node.Kafka;
 using StreamPersonalization.Node.Tests.Support;
+using StreamPersonalization.Tests.Reference;
 using StreamPersonalization.Storage.Sqlite;
 
 namespace StreamPersonalization.Node.Tests;
@@ -28,7 +29,7 @@ public sealed class PipelineEndToEndTests(KafkaFixture kafka) : IDisposable
         Assert.True(expected.Outputs.Values.Sum(v => v.Count) > 3_000, "the scenario should produce many outputs");
         Assert.Contains(expected.Outputs.Values.SelectMany(v => v), o => o.EndsWith(" reevaluation"));
         Assert.Equal(0, duplicates);
-        PipelineScenario.AssertSameOutputs(expected.Outputs, actual);
+        OutputAssert.Same(expected.Outputs, actual);
         Assert.Equal(expected.DeadLetters.OrderBy(kv => kv.Key), deadLetters.OrderBy(kv => kv.Key));
         Assert.Contains(deadLetters.Values, r => r == "late_event");
         Assert.Equal(scenario.Count, await PipelineScenario.CheckpointedAsync(store));
@@ -77,7 +78,7 @@ public sealed class PipelineEndToEndTests(KafkaFixture kafka) : IDisposable
         Assert.NotEmpty(ownedByB);
         Assert.Empty(ownedByA.Intersect(ownedByB));
         var expected = scenario.Reference();
-        PipelineScenario.AssertSameOutputs(expected.Outputs, scenario.Outputs(run, out var deadLetters, out _));
+        OutputAssert.Same(expected.Outputs, scenario.Outputs(run, out var deadLetters, out _));
         Assert.Equal(expected.DeadLetters.OrderBy(kv => kv.Key), deadLetters.OrderBy(kv => kv.Key));
     }
 

@@ -2,6 +2,7 @@ using StreamPersonalization.Core.Checkpoints;
 using StreamPersonalization.Node.Kafka;
 using StreamPersonalization.Node.Shards;
 using StreamPersonalization.Node.Tests.Support;
+using StreamPersonalization.Tests.Reference;
 using StreamPersonalization.Storage.Postgres;
 using StreamPersonalization.Storage.Sqlite;
 using Xunit.Abstractions;
@@ -95,7 +96,7 @@ public sealed class RestartTests(KafkaFixture kafka, ITestOutputHelper output) :
         var reference = scenario.Reference();
         var killedOutputs = scenario.Outputs(killedRun, out var killedDeadLetters, out var duplicates);
         output.WriteLine($"{duplicates} duplicate output records (same id, same content) after {Kills} kills");
-        PipelineScenario.AssertSameOutputs(reference.Outputs, killedOutputs);
+        OutputAssert.Same(reference.Outputs, killedOutputs);
         Assert.Equal(reference.DeadLetters.OrderBy(kv => kv.Key), killedDeadLetters.OrderBy(kv => kv.Key));
     }
 

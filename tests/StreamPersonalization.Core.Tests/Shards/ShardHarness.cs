@@ -82,19 +82,4 @@ public static class OutputComparison
         return byId.Values.GroupBy(v => v.User, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.OrderBy(v => v.Seq).Select(v => v.Rendered).ToList(), StringComparer.Ordinal);
     }
-
-    public static void AssertSame(Dictionary<string, List<string>> expected, Dictionary<string, List<string>> actual)
-    {
-        Assert.Equal(expected.Keys.OrderBy(k => k, StringComparer.Ordinal), actual.Keys.OrderBy(k => k, StringComparer.Ordinal));
-        foreach (var (user, list) in expected)
-        {
-            var got = actual[user];
-            for (var i = 0; i < Math.Max(list.Count, got.Count); i++)
-            {
-                var e = i < list.Count ? list[i] : "<none>";
-                var a = i < got.Count ? got[i] : "<none>";
-                Assert.True(e == a, $"user {user} output #{i}: expected '{e}' but engine gave '{a}'");
-            }
-        }
-    }
 }

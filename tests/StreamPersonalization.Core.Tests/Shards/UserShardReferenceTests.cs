@@ -50,7 +50,7 @@ public sealed class UserShardReferenceTests
         Assert.True(reference.Outputs.Values.Sum(v => v.Count) > 2_000, "the log should produce plenty of outputs");
         Assert.Contains(reference.Outputs.Values.SelectMany(v => v), s => s.EndsWith(" reevaluation"));
         Assert.Contains(reference.DeadLetters.Values, r => r == "late_event");
-        OutputComparison.AssertSame(reference.Outputs, engine);
+        OutputAssert.Same(reference.Outputs, engine);
         var deadLetters = output.Records.OfType<DeadLetter>().ToDictionary(d => (d.Source.Partition, d.Source.Offset), d => d.Reason.Code());
         Assert.Equal(reference.DeadLetters.OrderBy(kv => kv.Key), deadLetters.OrderBy(kv => kv.Key));
     }
@@ -90,6 +90,6 @@ public sealed class UserShardReferenceTests
                 }
             }
         }
-        OutputComparison.AssertSame(Reference(log).Outputs, OutputComparison.ByUser(output.Records));
+        OutputAssert.Same(Reference(log).Outputs, OutputComparison.ByUser(output.Records));
     }
 }

@@ -124,19 +124,4 @@ public sealed class PipelineScenario
     /// <summary>Records of the input the store's checkpoints cover (sum of next offsets).</summary>
     public static async Task<long> CheckpointedAsync(ICheckpointStore store) =>
         (await store.LoadCheckpointsAsync(ShardRunner.Scope)).Sum(c => c.NextOffset);
-
-    public static void AssertSameOutputs(Dictionary<string, List<string>> expected, Dictionary<string, List<string>> actual)
-    {
-        Assert.Equal(expected.Keys.OrderBy(k => k, StringComparer.Ordinal), actual.Keys.OrderBy(k => k, StringComparer.Ordinal));
-        foreach (var (user, list) in expected)
-        {
-            var got = actual[user];
-            for (var i = 0; i < Math.Max(list.Count, got.Count); i++)
-            {
-                var e = i < list.Count ? list[i] : "<none>";
-                var a = i < got.Count ? got[i] : "<none>";
-                Assert.True(e == a, $"user {user} output #{i}: expected '{e}' but the pipeline gave '{a}'");
-            }
-        }
-    }
 }
