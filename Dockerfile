@@ -54,6 +54,7 @@ COPY config/ ./config/
 RUN mkdir -p /app/data && chown "$APP_UID" /app/data
 
 ENV DOTNET_NOLOGO=1 \
+    DOTNET_GCgen0size=0x10000000 \
     DOTNET_CLI_TELEMETRY_OPTOUT=1 \
     SP__Node__DataDirectory=/app/data
 

@@ -23,7 +23,7 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
     /// <param name="value">Kafka record value.</param>
     /// <param name="kafkaTimestampMs">The record's Kafka timestamp; event ts may not exceed it by more than the allowed skew.</param>
     /// <param name="fallbackEventId">Id used when the event carries none (e.g. "clickstream/3/1042").</param>
-    public DecodeResult Decode(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long kafkaTimestampMs, string fallbackEventId)
+    public DecodeResult Decode(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long kafkaTimestampMs, EventIdFallback fallbackEventId)
     {
         if (value.Length > _options.MaxValueBytes)
             return DecodeResult.Reject(RejectReason.TooLarge, $"value is {value.Length} bytes; limit {_options.MaxValueBytes}");
@@ -52,7 +52,7 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
         return Build(ref fields, key, kafkaTimestampMs, fallbackEventId);
     }
 
-    private DecodeResult Build(ref RawFields f, ReadOnlySpan<byte> key, long kafkaTimestampMs, string fallbackEventId)
+    private DecodeResult Build(ref RawFields f, ReadOnlySpan<byte> key, long kafkaTimestampMs, EventIdFallback fallbackEventId)
     {
         if (string.IsNullOrEmpty(f.UserId)) return DecodeResult.Reject(RejectReason.MissingField, "user_id is missing or empty");
         if (string.IsNullOrEmpty(f.TypeName)) return DecodeResult.Reject(RejectReason.MissingField, "type is missing or empty");
@@ -68,7 +68,7 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
             return DecodeResult.Reject(RejectReason.KeyMismatch, "record key differs from user_id");
         var type = EventTypes.Parse(f.TypeName);
         return DecodeResult.Ok(new ClickEvent(
-            f.EventId ?? fallbackEventId, f.UserId, type, f.TypeName, f.TsMs,
+            f.EventId ?? fallbackEventId.ToString(), f.UserId, type, f.TypeName, f.TsMs,
             f.Page, f.Device, f.Country, f.Value, f.ExperimentId, f.Variant, f.PropertyCount));
     }
 

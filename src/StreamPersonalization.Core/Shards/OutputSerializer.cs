@@ -12,10 +12,28 @@ public static class OutputSerializer
 {
     public const int SchemaVersion = 1;
 
+    // One buffer and writer per thread (each shard has its own): the only allocation per output is its byte[].
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
+
+    private static Utf8JsonWriter Start()
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(512);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        return writer;
+    }
+
+    private static byte[] Finish(Utf8JsonWriter writer)
+    {
+        writer.Flush();
+        return t_buffer!.WrittenSpan.ToArray();
+    }
+
     public static byte[] Serialize(SessionClosedOutput o)
     {
-        var buffer = new ArrayBufferWriter<byte>(320);
-        using (var w = new Utf8JsonWriter(buffer))
+        var w = Start();
         {
             w.WriteStartObject();
             w.WriteNumber("schema", SchemaVersion);
@@ -35,13 +53,12 @@ public static class OutputSerializer
             w.WriteNumber("closed_at_ms", o.ClosedAtMs);
             w.WriteEndObject();
         }
-        return buffer.WrittenSpan.ToArray();
+        return Finish(w);
     }
 
     public static byte[] Serialize(SegmentTransition t)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer))
+        var w = Start();
         {
             w.WriteStartObject();
             w.WriteNumber("schema", SchemaVersion);
@@ -60,6 +77,6 @@ public static class OutputSerializer
             });
             w.WriteEndObject();
         }
-        return buffer.WrittenSpan.ToArray();
+        return Finish(w);
     }
 }

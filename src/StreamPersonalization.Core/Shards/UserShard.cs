@@ -72,7 +72,7 @@ public sealed class UserShard
         DecodeResult decoded;
         try
         {
-            decoded = _decoder.Decode(record.Key, record.Value, record.TimestampMs, $"{record.Topic}/{record.Partition}/{record.Offset}");
+            decoded = _decoder.Decode(record.Key, record.Value, record.TimestampMs, new EventIdFallback(record.Topic, record.Partition, record.Offset));
         }
         catch (Exception ex)
         {
