@@ -73,6 +73,7 @@ public sealed class RestartTests(KafkaFixture kafka, ITestOutputHelper output) :
         using (var last = NodeProcess.Start(args))
         {
             await WaitForAsync(() => PipelineScenario.CheckpointedAsync(killedStore), scenario.Count, last);
+            await last.WaitForLogAsync("assigned partitions", TimeSpan.FromMinutes(1));   // running, owning its shards
             Assert.True(last.Terminate(TimeSpan.FromSeconds(60)), "the node did not stop on SIGTERM");
             Assert.True(last.ExitCode == 0, $"exit code {last.ExitCode}; log:\n{last.Log}");
         }

@@ -58,7 +58,7 @@ internal static class DemoCommand
 
         var catalog = settings.LoadCatalog();
         await using var store = settings.CreateStore();
-        var node = new StreamNode(settings.Node, kafka, settings.Shards, catalog, store, new KafkaClientFactory(kafka), loggers);
+        var node = new StreamNode(settings.Node, kafka, settings.Shards, catalog, store, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (duration is { } d) stop.CancelAfter(d);
         var nodeTask = node.RunAsync(stop.Token);

@@ -1,4 +1,6 @@
 using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace StreamPersonalization.Node.Kafka;
 
@@ -14,7 +16,7 @@ public interface IKafkaClientFactory
 }
 
 /// <summary>Clients with the settings the node relies on (idempotent producer, manual commits, cooperative-sticky).</summary>
-public sealed class KafkaClientFactory(KafkaOptions options) : IKafkaClientFactory
+public sealed class KafkaClientFactory(KafkaOptions options, ILogger? log = null) : IKafkaClientFactory
 {
     public IProducer<byte[], byte[]> CreateProducer(string clientId)
     {
@@ -30,7 +32,12 @@ public sealed class KafkaClientFactory(KafkaOptions options) : IKafkaClientFacto
             MessageTimeoutMs = 120_000,
         };
         foreach (var (key, value) in options.ClientSettings) config.Set(key, value);   // configuration wins over defaults
-        return new ProducerBuilder<byte[], byte[]>(config).Build();
+        var logger = log ?? NullLogger.Instance;
+        // librdkafka would otherwise print to stderr; delivery failures themselves reach the shard's DeliveryTracker.
+        return new ProducerBuilder<byte[], byte[]>(config)
+            .SetErrorHandler((_, e) => logger.Log(e.IsFatal ? LogLevel.Critical : LogLevel.Warning, "Kafka producer error {Code}: {Reason}", e.Code, e.Reason))
+            .SetLogHandler((_, m) => logger.LogDebug("librdkafka producer {Facility}: {Message}", m.Facility, m.Message))
+            .Build();
     }
 
     public ConsumerBuilder<byte[], byte[]> CreateConsumerBuilder(string clientId, string groupId)

@@ -36,6 +36,18 @@ public sealed class NodeProcess : IDisposable
 
     public string Log { get { lock (_log) return _log.ToString(); } }
 
+    /// <summary>Waits until the node's log contains <paramref name="text"/> (e.g. that it owns partitions).</summary>
+    public async Task WaitForLogAsync(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!Log.Contains(text, StringComparison.Ordinal))
+        {
+            if (HasExited) throw new InvalidOperationException($"node exited with {ExitCode} before logging '{text}':\n{Log}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"node did not log '{text}' within {timeout}:\n{Log}");
+            await Task.Delay(20);
+        }
+    }
+
     public void Kill()
     {
         _process.Kill(entireProcessTree: true);   // SIGKILL
