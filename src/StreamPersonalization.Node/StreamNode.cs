@@ -33,6 +33,7 @@ public sealed class StreamNode : IAsyncDisposable
     private IProducer<byte[], byte[]>? _producer;
     private IConsumer<byte[], byte[]>? _consumer;
     private volatile bool _joined;
+    private volatile bool _hadFailures;
 
     public StreamNode(NodeOptions options, KafkaOptions kafka, ShardOptions shardOptions, SegmentCatalog catalog,
         ICheckpointStore store, IKafkaClientFactory clients, ILoggerFactory loggers, TimeProvider? time = null)
@@ -57,13 +58,25 @@ public sealed class StreamNode : IAsyncDisposable
     /// <summary>Counts of shards that could not make progress (failed and waiting for restart, or data loss).</summary>
     public int FailedShards => _runners.Values.Count(r => r.State == ShardState.Failed);
 
+    /// <summary>True once any shard of this node failed, stopped without its final checkpoint, or the producer failed fatally (exit code 3).</summary>
+    public bool HadFailures => _hadFailures || FailedShards > 0;
+
     /// <summary>Runs until <paramref name="ct"/> is cancelled, then checkpoints every shard and leaves the group.</summary>
     public Task RunAsync(CancellationToken ct) => Task.Factory.StartNew(() => ConsumeLoop(ct), TaskCreationOptions.LongRunning);
 
     private void ConsumeLoop(CancellationToken ct)
     {
         _store.InitializeAsync(ct).GetAwaiter().GetResult();
-        _producer = _clients.CreateProducer($"{_options.NodeId}-out");
+        using var fatal = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        _producer = _clients.CreateProducer($"{_options.NodeId}-out", e =>
+        {
+            if (!e.IsFatal) return;
+            // A fatal idempotent-producer error makes every later Produce fail: stop rather than restart shards forever.
+            _hadFailures = true;
+            _log.LogCritical("Fatal producer error {Code}: {Reason}; the node stops (restart it: state resumes from the checkpoints)", e.Code, e.Reason);
+            fatal.Cancel();
+        });
+        ct = fatal.Token;
         _consumer = _clients.CreateConsumerBuilder(_options.NodeId, _options.GroupId)
             .SetPartitionsAssignedHandler((_, parts) => OnAssigned(parts))
             .SetPartitionsRevokedHandler((_, parts) => OnRevoked(parts, checkpoint: true))
@@ -150,47 +163,85 @@ public sealed class StreamNode : IAsyncDisposable
         return result;
     }
 
+    /// <summary>
+    /// Loads a partition's checkpoint and timers and starts its shard. If the store cannot be read, the
+    /// partition still gets a runner, marked Failed, which <see cref="RestartFailedShards"/> retries.
+    /// </summary>
     private ShardRunner StartShard(int partition)
     {
-        var checkpoint = _store.LoadCheckpointAsync(ShardRunner.Scope, partition).GetAwaiter().GetResult();
         var output = new KafkaShardOutput(_producer!, _kafka, new DeliveryTracker());
-        var shard = new UserShard(partition, _shardOptions, _catalog, output, new StoreEntitySource(_store, ShardRunner.Scope, partition));
-        shard.RestoreShardState(checkpoint?.ShardState);
-        shard.RestoreTimers(_store.LoadTimersAsync(ShardRunner.Scope, partition).GetAwaiter().GetResult());
-        var runner = new ShardRunner(_kafka.ClickstreamTopic, partition, shard, _store, output, checkpoint, _options, _loggers.CreateLogger<ShardRunner>(), _time);
+        var logger = _loggers.CreateLogger<ShardRunner>();
+        ShardRunner runner;
+        try
+        {
+            var checkpoint = _store.LoadCheckpointAsync(ShardRunner.Scope, partition).GetAwaiter().GetResult();
+            var shard = new UserShard(partition, _shardOptions, _catalog, output, new StoreEntitySource(_store, ShardRunner.Scope, partition));
+            shard.RestoreShardState(checkpoint?.ShardState);
+            shard.RestoreTimers(_store.LoadTimersAsync(ShardRunner.Scope, partition).GetAwaiter().GetResult());
+            runner = new ShardRunner(_kafka.ClickstreamTopic, partition, shard, _store, output, checkpoint, _options, logger, _time);
+            runner.Start();
+            _log.LogInformation("Shard {Partition} started at offset {Offset} (watermark {Watermark})", partition, checkpoint?.NextOffset ?? 0, checkpoint?.WatermarkMs);
+        }
+        catch (Exception ex)
+        {
+            runner = new ShardRunner(_kafka.ClickstreamTopic, partition, new UserShard(partition, _shardOptions, _catalog, output), _store, output, null, _options, logger, _time);
+            runner.Fail(ex);
+            _hadFailures = true;
+            _log.LogError(ex, "Shard {Partition} could not load its checkpoint; retrying", partition);
+        }
         runner.Checkpointed += (r, offset) => _toCommit.Enqueue(new TopicPartitionOffset(_kafka.ClickstreamTopic, r.Partition, offset));
         _runners[partition] = runner;
-        runner.Start();
-        _log.LogInformation("Shard {Partition} started at offset {Offset} (watermark {Watermark})", partition, checkpoint?.NextOffset ?? 0, checkpoint?.WatermarkMs);
         return runner;
     }
 
+    /// <summary>Stops the shards of revoked (or lost) partitions: all asked at once, then each awaited and checkpointed.</summary>
     private void OnRevoked(List<TopicPartitionOffset> partitions, bool checkpoint)
     {
+        var stopping = new List<ShardRunner>();
         foreach (var tpo in partitions)
         {
-            var p = tpo.Partition.Value;
-            if (!_runners.TryRemove(p, out var runner)) continue;
+            if (!_runners.TryRemove(tpo.Partition.Value, out var runner)) continue;
+            runner.RequestStop();
+            stopping.Add(runner);
+        }
+        foreach (var runner in stopping)
+        {
+            var p = runner.Partition;
             _held.Remove(p);
-            runner.Stop(checkpoint, _options.ShutdownTimeout);
-            _log.LogInformation("Shard {Partition} stopped ({How}) at offset {Offset}", p, checkpoint ? "revoked, checkpointed" : "lost", runner.NextOffset);
+            // A pause outlives the assignment in librdkafka: lift it, or the partition would stay silent if it comes back.
+            try { _consumer?.Resume([new TopicPartition(_kafka.ClickstreamTopic, p)]); } catch (KafkaException) { }
+            var clean = runner.Stop(checkpoint, _options.ShutdownTimeout);
+            if (!clean && runner.Failure is not null) _hadFailures = true;
+            if (clean) _log.LogInformation("Shard {Partition} stopped ({How}) at offset {Offset}", p, checkpoint ? "revoked, checkpointed" : "lost", runner.NextOffset);
+            else _log.LogWarning("Shard {Partition} stopped without a final checkpoint ({Error}); the next owner replays from its last checkpoint", p, runner.Failure?.Message);
         }
     }
 
-    /// <summary>A failed shard is rebuilt from its last checkpoint and the partition re-read from there.</summary>
+    /// <summary>A failed shard is rebuilt from its last checkpoint and the partition re-read from there (1 s back-off).</summary>
     private void RestartFailedShards()
     {
         foreach (var runner in _runners.Values.Where(r => r.State == ShardState.Failed && r.Failure is not DataLossException).ToList())
         {
-            if (_time.GetElapsedTime(runner.LastProgressTicks) < TimeSpan.FromSeconds(1)) continue;   // back off before retrying
+            if (_time.GetElapsedTime(runner.LastProgressTicks) < TimeSpan.FromSeconds(1)) continue;
+            _hadFailures = true;
             var p = runner.Partition;
             runner.Stop(checkpoint: false, TimeSpan.FromSeconds(5));
             _held.Remove(p);
             var fresh = StartShard(p);
+            if (fresh.State == ShardState.Failed) continue;   // the store is still unreachable: try again later
             var tp = new TopicPartition(_kafka.ClickstreamTopic, p);
-            _consumer!.Seek(new TopicPartitionOffset(tp, !fresh.HasCheckpoint ? Offset.Beginning : new Offset(fresh.NextOffset)));
-            _consumer.Resume([tp]);
-            _log.LogWarning("Shard {Partition} restarted from checkpoint {Offset} after: {Error}", p, fresh.NextOffset, runner.Failure?.Message);
+            try
+            {
+                _consumer!.Seek(new TopicPartitionOffset(tp, !fresh.HasCheckpoint ? Offset.Beginning : new Offset(fresh.NextOffset)));
+                _consumer.Resume([tp]);
+                _log.LogWarning("Shard {Partition} restarted from checkpoint {Offset} after: {Error}", p, fresh.NextOffset, runner.Failure?.Message);
+            }
+            catch (KafkaException ex)
+            {
+                fresh.Stop(checkpoint: false, TimeSpan.FromSeconds(5));
+                fresh.Fail(ex);
+                _log.LogWarning("Shard {Partition} could not seek to its checkpoint ({Reason}); retrying", p, ex.Error.Reason);
+            }
         }
     }
 

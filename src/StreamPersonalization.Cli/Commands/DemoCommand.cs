@@ -85,7 +85,7 @@ internal static class DemoCommand
         }
         await Task.WhenAll(nodeTask, produceTask, tallyTask);
         AnsiConsole.MarkupLine($"[bold]stopped[/] after {clock.Elapsed:hh\\:mm\\:ss}: every shard checkpointed to {settings.Sqlite.Path.EscapeMarkup()}; produced {publisher.Delivered:N0} records.");
-        return node.FailedShards > 0 ? 3 : 0;
+        return node.HadFailures ? 3 : 0;
     }
 
     private static void Print(StreamNode node, SyntheticProducer publisher, SegmentTally tally, double perSecond, TimeSpan at)

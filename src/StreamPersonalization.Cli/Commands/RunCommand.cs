@@ -59,6 +59,6 @@ internal static class RunCommand
         }
         await running;
         log.LogInformation("Node {NodeId} stopped. {Status}", settings.Node.NodeId, NodeStatus.Describe(node));
-        return node.FailedShards > 0 ? 3 : 0;
+        return node.HadFailures ? 3 : 0;
     }
 }

@@ -10,7 +10,8 @@ namespace StreamPersonalization.Node.Kafka;
 /// </summary>
 public interface IKafkaClientFactory
 {
-    IProducer<byte[], byte[]> CreateProducer(string clientId);
+    /// <param name="onError">Called with every client-level error (fatal ones included), on a librdkafka thread.</param>
+    IProducer<byte[], byte[]> CreateProducer(string clientId, Action<Error>? onError = null);
 
     ConsumerBuilder<byte[], byte[]> CreateConsumerBuilder(string clientId, string groupId);
 }
@@ -18,7 +19,7 @@ public interface IKafkaClientFactory
 /// <summary>Clients with the settings the node relies on (idempotent producer, manual commits, cooperative-sticky).</summary>
 public sealed class KafkaClientFactory(KafkaOptions options, ILogger? log = null) : IKafkaClientFactory
 {
-    public IProducer<byte[], byte[]> CreateProducer(string clientId)
+    public IProducer<byte[], byte[]> CreateProducer(string clientId, Action<Error>? onError = null)
     {
         var config = new ProducerConfig
         {
@@ -35,7 +36,11 @@ public sealed class KafkaClientFactory(KafkaOptions options, ILogger? log = null
         var logger = log ?? NullLogger.Instance;
         // librdkafka would otherwise print to stderr; delivery failures themselves reach the shard's DeliveryTracker.
         return new ProducerBuilder<byte[], byte[]>(config)
-            .SetErrorHandler((_, e) => logger.Log(e.IsFatal ? LogLevel.Critical : LogLevel.Warning, "Kafka producer error {Code}: {Reason}", e.Code, e.Reason))
+            .SetErrorHandler((_, e) =>
+            {
+                logger.Log(e.IsFatal ? LogLevel.Critical : LogLevel.Warning, "Kafka producer error {Code}: {Reason}", e.Code, e.Reason);
+                onError?.Invoke(e);
+            })
             .SetLogHandler((_, m) => logger.LogDebug("librdkafka producer {Facility}: {Message}", m.Facility, m.Message))
             .Build();
     }

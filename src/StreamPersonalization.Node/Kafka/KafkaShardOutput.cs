@@ -12,7 +12,15 @@ namespace StreamPersonalization.Node.Kafka;
 /// </summary>
 public sealed class KafkaShardOutput(IProducer<byte[], byte[]> producer, KafkaOptions topics, DeliveryTracker tracker) : IShardOutput
 {
-    public const string RecordIdHeader = "sp-record-id", ReasonHeader = "sp-reason", DetailHeader = "sp-detail", SourceHeader = "sp-source";
+    public const string RecordIdHeader = "sp-record-id", ReasonHeader = "sp-reason", DetailHeader = "sp-detail", SourceHeader = "sp-source",
+        TruncatedHeader = "sp-truncated-from";
+
+    /// <summary>
+    /// Largest original value copied into a dead letter. The input was accepted by a broker whose default
+    /// message limit is ~1 MB; our headers must still fit, or the dead letter itself would be rejected and
+    /// the shard would retry it forever. Longer values keep their first bytes and say their original size.
+    /// </summary>
+    public const int MaxDeadLetterValueBytes = 900_000;
 
     private readonly Action<DeliveryReport<byte[], byte[]>> _onDelivery = r =>
         tracker.Acknowledged(r.Error.IsError ? new KafkaException(r.Error) : null);
@@ -69,10 +77,16 @@ public sealed class KafkaShardOutput(IProducer<byte[], byte[]> producer, KafkaOp
         headers.Add(ReasonHeader, Encoding.UTF8.GetBytes(d.Reason.Code()));
         headers.Add(DetailHeader, Encoding.UTF8.GetBytes(d.Detail));
         headers.Add(SourceHeader, Encoding.UTF8.GetBytes(d.Source.Position));
+        var value = d.Source.Value;
+        if (value.Length > MaxDeadLetterValueBytes)
+        {
+            headers.Add(TruncatedHeader, Encoding.UTF8.GetBytes(value.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            value = value[..MaxDeadLetterValueBytes];
+        }
         return new Message<byte[], byte[]>
         {
             Key = d.Source.Key!,
-            Value = d.Source.Value,
+            Value = value,
             Headers = headers,
             Timestamp = new Timestamp(d.Source.TimestampMs, TimestampType.CreateTime),
         };

@@ -51,6 +51,7 @@ public sealed class ShardRunner
         _time = time;
         _storedOffset = restored?.NextOffset;
         _nextOffset = restored?.NextOffset ?? 0;
+        LastProgressTicks = time.GetTimestamp();
         _queue = Channel.CreateBounded<ConsumeResult<byte[], byte[]>>(new BoundedChannelOptions(options.ShardQueueCapacity)
         {
             SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait,
@@ -105,7 +106,7 @@ public sealed class ShardRunner
                     processed++;
                 }
                 LastProgressTicks = _time.GetTimestamp();
-                if (ShouldCheckpoint()) Checkpoint();
+                if (ShouldCheckpoint()) Checkpoint(TimeSpan.FromMinutes(2), _stop.Token);
                 if (processed == 0) WaitForRecords(reader);
             }
         }
@@ -114,20 +115,26 @@ public sealed class ShardRunner
         }
         catch (Exception ex)
         {
-            Failure = ex;
-            State = ShardState.Failed;
+            Fail(ex);
             _log.LogError(ex, "Shard {Partition} failed at offset {Offset}; it restarts from its last checkpoint {Checkpoint}", Partition, NextOffset, _storedOffset);
         }
     }
 
+    // One pending wait at a time, reused across idle intervals: a new WaitToReadAsync per interval would
+    // leave a waiter and a token registration behind each time on a partition without traffic.
+    private Task<bool>? _pendingWait;
+
     private void WaitForRecords(ChannelReader<ConsumeResult<byte[], byte[]>> reader)
     {
+        _pendingWait ??= reader.WaitToReadAsync(_stop.Token).AsTask();
         try
         {
-            reader.WaitToReadAsync(_stop.Token).AsTask().Wait(_options.CheckpointInterval, _stop.Token);
+            if (_pendingWait.Wait(_options.CheckpointInterval)) _pendingWait = null;
         }
-        catch (OperationCanceledException) { }
-        catch (AggregateException ex) when (ex.InnerException is OperationCanceledException) { }
+        catch (AggregateException ex) when (ex.InnerException is OperationCanceledException or ChannelClosedException)
+        {
+            _pendingWait = null;
+        }
     }
 
     private void Process(ConsumeResult<byte[], byte[]> r)
@@ -150,10 +157,12 @@ public sealed class ShardRunner
         (_sinceCheckpoint > 0 && _time.GetElapsedTime(_lastCheckpointTicks) >= _options.CheckpointInterval);
 
     /// <summary>Outputs acknowledged, then state + offset in one transaction, then idle entities passivated.</summary>
-    private void Checkpoint()
+    /// <param name="deliveryTimeout">How long to wait for output acknowledgements.</param>
+    /// <param name="ct">Cancels the wait (a stopping shard checkpoints once more from <see cref="Stop"/>).</param>
+    private void Checkpoint(TimeSpan deliveryTimeout, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
-        _output.Tracker.WaitAllDelivered(TimeSpan.FromMinutes(2), CancellationToken.None);
+        _output.Tracker.WaitAllDelivered(deliveryTimeout, ct);
         var writes = _shard.TakeDirty();
         var next = NextOffset;
         var batch = new CheckpointBatch(Scope, Partition, _storedOffset, next, _shard.WatermarkMs, _shard.SaveShardState(), writes);
@@ -170,27 +179,52 @@ public sealed class ShardRunner
     /// <summary>Marks the shard as unable to progress because its data is gone (reported, never skipped).</summary>
     public void MarkDataLoss(Exception reason)
     {
-        Failure = reason;
-        State = ShardState.Failed;
+        Fail(reason);
         _log.LogCritical("Shard {Partition} stopped: {Reason}", Partition, reason.Message);
     }
 
-    /// <summary>Stops the loop after the current batch; with <paramref name="checkpoint"/> commits what was processed.</summary>
-    public void Stop(bool checkpoint, TimeSpan timeout)
+    /// <summary>Asks the loop to stop after its current batch, without waiting (lets a node stop all shards at once).</summary>
+    public void RequestStop()
     {
         _stop.Cancel();
         _queue.Writer.TryComplete();
-        try { _loop?.Wait(timeout); } catch (AggregateException) { }
-        if (checkpoint && State == ShardState.Running && _loop is { IsCompleted: true })
+    }
+
+    /// <summary>
+    /// Stops the loop after the current batch; with <paramref name="checkpoint"/> commits what was processed
+    /// (nothing is written when nothing was processed since the last checkpoint). Returns false, with the
+    /// shard marked Failed, if the loop did not end in time or the final checkpoint failed: the next owner
+    /// then replays from the previous checkpoint.
+    /// </summary>
+    public bool Stop(bool checkpoint, TimeSpan timeout)
+    {
+        RequestStop();
+        var ended = _loop is null || _loop.Wait(timeout);
+        if (!ended)
         {
-            try { Checkpoint(); }
+            Fail(new TimeoutException($"Shard {Partition} did not stop within {timeout}."));
+            return false;
+        }
+        if (checkpoint && State == ShardState.Running && _sinceCheckpoint > 0)
+        {
+            try { Checkpoint(timeout, CancellationToken.None); }
             catch (Exception ex)
             {
-                Failure = ex;
+                Fail(ex);
                 _log.LogError(ex, "Shard {Partition} could not checkpoint on stop; the next owner replays from offset {Checkpoint}", Partition, _storedOffset);
+                return false;
             }
         }
-        if (State != ShardState.Failed) State = ShardState.Stopped;
+        if (State == ShardState.Failed) return false;
+        State = ShardState.Stopped;
+        return true;
+    }
+
+    /// <summary>Marks the shard as unable to make progress (the node restarts it from its checkpoint unless it is data loss).</summary>
+    public void Fail(Exception reason)
+    {
+        Failure = reason;
+        State = ShardState.Failed;
     }
 
     public override string ToString() => $"ShardRunner(p{Partition} {State} next={NextOffset} stored={_storedOffset})";
