@@ -33,11 +33,15 @@ internal static class DemoCommand
         command.SetAction(async (parse, ct) =>
         {
             var overrides = CommonOptions.Overrides(parse.GetValue(set));
-            var settings = NodeSettings.Load(parse.GetValue(config), overrides);
-            settings = settings with { Sqlite = new() { Path = Path.Combine(settings.Node.DataDirectory, "demo.db") }, StorageProvider = "sqlite" };
+            if (!StartupErrors.TryLoad(() =>
+                {
+                    var loaded = NodeSettings.Load(parse.GetValue(config), overrides);
+                    return (loaded with { Sqlite = new() { Path = Path.Combine(loaded.Node.DataDirectory, "demo.db") }, StorageProvider = "sqlite" })
+                        .Validate(embeddedKafka: true);
+                }, out var settings))
+                return StartupErrors.ConfigurationError;
             Directory.CreateDirectory(settings.Node.DataDirectory);
             foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(settings.Sqlite.Path + suffix);
-            settings.Validate(embeddedKafka: true);
             var generator = new ClickstreamGeneratorOptions { Users = parse.GetValue(users), Seed = parse.GetValue(seed) };
             generator.Validate();
             using var loggers = Logging.Create(parse.GetValue(logLevel));

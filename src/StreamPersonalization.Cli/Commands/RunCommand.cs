@@ -33,7 +33,8 @@ internal static class RunCommand
             Put("Node:DataDirectory", parse.GetValue(dataDir));
             Put("Storage:Provider", parse.GetValue(store));
             Put("Storage:Postgres:ConnectionString", parse.GetValue(postgres));
-            var settings = NodeSettings.Load(parse.GetValue(config), overrides).Validate(embeddedKafka: false);
+            if (!StartupErrors.TryLoad(() => NodeSettings.Load(parse.GetValue(config), overrides).Validate(embeddedKafka: false), out var settings))
+                return StartupErrors.ConfigurationError;
             using var loggers = Logging.Create(parse.GetValue(logLevel));
             using var signal = new ShutdownSignal(ct);
             return await RunNodeAsync(settings, loggers, parse.GetValue(duration), signal.Token);

@@ -48,6 +48,13 @@ public sealed class NodeProcess : IDisposable
         }
     }
 
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try { await _process.WaitForExitAsync(cts.Token); return true; }
+        catch (OperationCanceledException) { return false; }
+    }
+
     public void Kill()
     {
         _process.Kill(entireProcessTree: true);   // SIGKILL

@@ -1,0 +1,29 @@
+using StreamPersonalization.Core.Segments;
+using StreamPersonalization.Node.Hosting;
+
+namespace StreamPersonalization.Cli.Commands;
+
+/// <summary>
+/// Loads and validates settings for a verb; a configuration mistake is reported as one line naming the
+/// key (exit code 2) instead of a stack trace.
+/// </summary>
+internal static class StartupErrors
+{
+    public const int ConfigurationError = 2;
+
+    public static bool TryLoad(Func<NodeSettings> load, out NodeSettings settings)
+    {
+        try
+        {
+            settings = load();
+            return true;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or InvalidOperationException or SegmentCatalogException
+                                       or Storage.OptionsValidationException or FormatException)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
+            settings = null!;
+            return false;
+        }
+    }
+}
