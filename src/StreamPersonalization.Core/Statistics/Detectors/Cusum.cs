@@ -9,8 +9,12 @@ namespace StreamPersonalization.Core.Statistics.Detectors;
 /// </summary>
 public sealed record Cusum(double K, double H, int WarmUp, long Count, double BaselineMean, double BaselineM2, double Upper, double Lower)
 {
-    /// <summary>A fresh detector; k = 0.5, h = 5 is the textbook choice (Montgomery, "Statistical Quality Control") for 1σ shifts.</summary>
-    public static Cusum Create(double k = 0.5, double h = 5, int warmUp = 60)
+    /// <summary>
+    /// A fresh detector. Defaults k = 1, h = 6, 120 warm-up minutes: k = δ/2 tunes it to 2σ steps, and h = 6 rather than the
+    /// textbook 5 (Montgomery, "Statistical Quality Control", for k = 0.5) keeps false alarms rare on per-minute data with an
+    /// estimated σ₀ (measured in ControlChartTests).
+    /// </summary>
+    public static Cusum Create(double k = 1, double h = 6, int warmUp = 120)
     {
         if (!(k >= 0)) throw new ArgumentOutOfRangeException(nameof(k), "k must be non-negative.");
         if (!(h > 0)) throw new ArgumentOutOfRangeException(nameof(h), "h must be positive.");

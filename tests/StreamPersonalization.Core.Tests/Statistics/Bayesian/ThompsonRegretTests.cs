@@ -17,7 +17,8 @@ public sealed class ThompsonRegretTests(ITestOutputHelper output)
     public void ThompsonSampling_BernoulliArms_RegretWithinTwiceLaiRobbins(double[] p)
     {
         var best = p.Max();
-        // Lai & Robbins (1985): liminf regret / ln T ≥ Σ_{i suboptimal} Δ_i / KL(p_i, p*).
+        // Lai & Robbins (1985): liminf regret / ln T ≥ Σ_{i suboptimal} Δ_i / KL(p_i, p*). The bound is asymptotic, so at a
+        // finite horizon Thompson sampling may sit below it (measured ratios are printed); the claim tested is the upper side, ≤ 2×.
         var bound = p.Where(x => x < best).Sum(x => (best - x) / Kl(x, best)) * Math.Log(Horizon);
 
         double totalRegret = 0;
