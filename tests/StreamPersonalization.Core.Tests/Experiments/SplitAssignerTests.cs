@@ -125,6 +125,28 @@ public class SplitAssignerTests
     }
 
     [Fact]
+    public void Assign_HotPath_DoesNotAllocate()
+    {
+        var fixedSplit = ExperimentFixtures.Fixed();
+        var factorial = ExperimentFixtures.Factorial();
+        var users = Enumerable.Range(0, 256).Select(ExperimentFixtures.User).ToArray();
+        foreach (var user in users)
+        {
+            SplitAssigner.Assign(fixedSplit, user);
+            SplitAssigner.Assign(factorial, user);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var user in users)
+        {
+            SplitAssigner.Assign(fixedSplit, user);
+            SplitAssigner.Assign(factorial, user);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void Assign_Bandit_Throws()
     {
         Assert.Throws<ArgumentException>(() => SplitAssigner.Assign(ExperimentFixtures.Bandit(), "u"));

@@ -39,11 +39,19 @@ internal static class ExperimentDefinitionValidator
         if (string.IsNullOrEmpty(e.FallbackVariant))
             throw Fail("fallback_variant", "missing");
         if (!e.HasVariant(e.FallbackVariant))
-            throw Fail("fallback_variant", $"'{e.FallbackVariant}' is not one of the variants [{string.Join(", ", e.Variants.Select(v => v.Id))}]");
+            throw Fail("fallback_variant", $"'{e.FallbackVariant}' is not one of the variants [{VariantList(e)}]");
         if (string.IsNullOrEmpty(e.Salt))
             throw Fail("salt", "must not be empty");
         if (e.Version < 1)
             throw Fail("version", $"must be a positive integer but is {e.Version}");
+    }
+
+    /// <summary>Variant ids for messages, cut after a dozen so a 64-cell factorial does not flood the log.</summary>
+    private static string VariantList(ExperimentDefinition e)
+    {
+        const int Shown = 12;
+        var ids = string.Join(", ", e.Variants.Take(Shown).Select(v => v.Id));
+        return e.Variants.Length <= Shown ? ids : $"{ids}, ... {e.Variants.Length - Shown} more";
     }
 
     private static void ValidateArms(ExperimentDefinition e, Func<string, string, Exception> fail)
