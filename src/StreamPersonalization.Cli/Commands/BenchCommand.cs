@@ -17,10 +17,11 @@ internal static class BenchCommand
         var e2eRecords = new Option<int>("--e2e-records") { Description = "Records produced to the embedded Kafka for (b).", DefaultValueFactory = _ => 400_000 };
         var e2ePartitions = new Option<int>("--e2e-partitions") { Description = "Partitions of the benchmark topic for (b) (the mock keeps ≤ 5 MB per partition).", DefaultValueFactory = _ => 24 };
         var memoryUsers = new Option<int>("--memory-users") { Description = "Resident user entities for (c).", DefaultValueFactory = _ => 100_000 };
-        var only = new Option<string?>("--only") { Description = "Run one part: engine, e2e or memory." };
+        var assignCalls = new Option<int>("--assign-calls") { Description = "Assignment decisions timed for the assignment figure.", DefaultValueFactory = _ => 5_000_000 };
+        var only = new Option<string?>("--only") { Description = "Run one part: engine, e2e, memory or assign." };
         var command = new Command("bench", "Benchmarks: engine-only events/s, end-to-end events/s (embedded Kafka + SQLite), bytes per user entity.")
         {
-            engineEvents, e2eRecords, e2ePartitions, memoryUsers, only,
+            engineEvents, e2eRecords, e2ePartitions, memoryUsers, assignCalls, only,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -29,6 +30,7 @@ internal static class BenchCommand
             var table = new Table().AddColumns("measure", "result", "target");
             if (part is null or "engine") EngineBenchmark.Run(settings, parse.GetValue(engineEvents), table);
             if (part is null or "memory") MemoryBenchmark.Run(settings, parse.GetValue(memoryUsers), table);
+            if (part is null or "assign") AssignmentBenchmark.Run(Path.Combine("config", "experiments.yaml"), parse.GetValue(assignCalls), table);
             if (part is null or "e2e") await EndToEndBenchmark.RunAsync(settings, parse.GetValue(e2eRecords), parse.GetValue(e2ePartitions), table, ct);
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine($"[grey]{Environment.ProcessorCount} cores, .NET {Environment.Version}, {(System.Diagnostics.Debugger.IsAttached ? "debugger attached" : "no debugger")}, {BuildKind()} build[/]");
