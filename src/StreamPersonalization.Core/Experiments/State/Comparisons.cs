@@ -1,5 +1,4 @@
 using StreamPersonalization.Core.Statistics.Frequentist;
-using StreamPersonalization.Core.Statistics.Sequential;
 
 namespace StreamPersonalization.Core.Experiments.State;
 

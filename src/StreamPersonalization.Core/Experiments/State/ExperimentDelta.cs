@@ -27,8 +27,14 @@ public sealed record ExperimentDelta(string ExperimentId, int SourcePartition, l
         return ms.ToArray();
     }
 
-    /// <summary>Parses <see cref="ToBytes"/> output; throws <see cref="InvalidDataException"/> for an unknown version.</summary>
+    /// <summary>Parses <see cref="ToBytes"/> output; throws <see cref="InvalidDataException"/> for an unknown version or truncated bytes.</summary>
     public static ExperimentDelta FromBytes(byte[] bytes)
+    {
+        try { return Read(bytes); }
+        catch (EndOfStreamException e) { throw new InvalidDataException("truncated experiment delta", e); }
+    }
+
+    private static ExperimentDelta Read(byte[] bytes)
     {
         using var r = new BinaryReader(new MemoryStream(bytes, writable: false));
         var version = r.ReadByte();

@@ -26,7 +26,10 @@ public sealed class ExperimentState
         MsprtMixingVariance = msprtMixingVariance;
     }
 
-    /// <summary>Creates an empty state for a shape, with τ² = 10⁻⁴ (a 1-point rate lift) for binary metrics unless given.</summary>
+    /// <summary>
+    /// Creates an empty state for a shape. Default τ²: 10⁻⁴ for binary metrics (a one-point rate lift); 1 for continuous
+    /// metrics, which callers should replace with the square of a plausible effect in the metric's units.
+    /// </summary>
     public static ExperimentState For(ExperimentShape shape, double? msprtMixingVariance = null) =>
         new(shape.ExperimentId, shape.ControlVariantId, shape.PrimaryMetric, msprtMixingVariance ?? (shape.PrimaryMetric == MetricKind.Binary ? 1e-4 : 1.0));
 
@@ -111,8 +114,14 @@ public sealed class ExperimentState
         return ms.ToArray();
     }
 
-    /// <summary>Restores a checkpoint; throws <see cref="InvalidDataException"/> for an unknown version.</summary>
+    /// <summary>Restores a checkpoint; throws <see cref="InvalidDataException"/> for an unknown version or truncated bytes.</summary>
     public static ExperimentState FromBytes(byte[] bytes)
+    {
+        try { return Read(bytes); }
+        catch (EndOfStreamException e) { throw new InvalidDataException("truncated experiment state", e); }
+    }
+
+    private static ExperimentState Read(byte[] bytes)
     {
         using var r = new BinaryReader(new MemoryStream(bytes, writable: false));
         var version = r.ReadByte();

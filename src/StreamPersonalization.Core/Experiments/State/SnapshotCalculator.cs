@@ -1,4 +1,3 @@
-using StreamPersonalization.Core.Statistics.Bayesian;
 using StreamPersonalization.Core.Statistics.Detectors;
 using StreamPersonalization.Core.Statistics.Frequentist;
 

@@ -110,6 +110,15 @@ public class ExperimentStateTests
     }
 
     [Fact]
+    public void FromBytes_Truncated_ThrowsInvalidData()
+    {
+        var state = NewState().ToBytes();
+        var delta = Range(0, 0, 10, Arm("control", 1)).ToBytes();
+        Assert.Throws<InvalidDataException>(() => ExperimentState.FromBytes(state[..^3]));
+        Assert.Throws<InvalidDataException>(() => ExperimentDelta.FromBytes(delta[..^3]));
+    }
+
+    [Fact]
     public void DeltaToBytes_RoundTrip_IsEqual()
     {
         var d = Range(4, 100, 250, new ArmDelta("control", 12, 3, 45.5, 300.25, -1.5, 7, 2), Arm("treatment", 9, 1));
