@@ -1,0 +1,61 @@
+namespace StreamPersonalization.Core.Experiments.State;
+
+/// <summary>
+/// Per-experiment aggregate of exactly the offsets [<see cref="From"/>, <see cref="To"/>) of one source partition,
+/// written by a user shard in its checkpoint transaction. Because ranges are deterministic and contiguous, the
+/// entity can apply each one exactly once by comparing <see cref="From"/> with its high-water mark.
+/// </summary>
+public sealed record ExperimentDelta(string ExperimentId, int SourcePartition, long From, long To, IReadOnlyList<ArmDelta> Arms)
+{
+    /// <summary>Binary format version; bump when the layout changes so old relays' rows are recognised.</summary>
+    public const byte FormatVersion = 1;
+
+    /// <summary>Compact binary form (no JSON: these flow at the rate of shard checkpoints).</summary>
+    public byte[] ToBytes()
+    {
+        using var ms = new MemoryStream(64 + Arms.Count * 64);
+        using (var w = new BinaryWriter(ms))
+        {
+            w.Write(FormatVersion);
+            w.Write(ExperimentId);
+            w.Write(SourcePartition);
+            w.Write(From);
+            w.Write(To);
+            w.Write(Arms.Count);
+            foreach (var a in Arms) a.WriteTo(w);
+        }
+        return ms.ToArray();
+    }
+
+    /// <summary>Parses <see cref="ToBytes"/> output; throws <see cref="InvalidDataException"/> for an unknown version or truncated bytes.</summary>
+    public static ExperimentDelta FromBytes(byte[] bytes)
+    {
+        try { return Read(bytes); }
+        catch (EndOfStreamException e) { throw new InvalidDataException("truncated experiment delta", e); }
+    }
+
+    private static ExperimentDelta Read(byte[] bytes)
+    {
+        using var r = new BinaryReader(new MemoryStream(bytes, writable: false));
+        var version = r.ReadByte();
+        if (version != FormatVersion) throw new InvalidDataException($"experiment delta format {version} is not supported (expected {FormatVersion})");
+        var id = r.ReadString();
+        var partition = r.ReadInt32();
+        var from = r.ReadInt64();
+        var to = r.ReadInt64();
+        var count = r.ReadInt32();
+        if (count < 0) throw new InvalidDataException("negative arm count");
+        var arms = new ArmDelta[count];
+        for (var i = 0; i < count; i++) arms[i] = ArmDelta.ReadFrom(r);
+        return new(id, partition, from, to, arms);
+    }
+
+    /// <summary>Structural equality including the arms (records compare lists by reference).</summary>
+    public bool SameAs(ExperimentDelta other) =>
+        ExperimentId == other.ExperimentId && SourcePartition == other.SourcePartition && From == other.From && To == other.To
+        && Arms.SequenceEqual(other.Arms);
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"{ExperimentId} p{SourcePartition} [{From}, {To}) {{ {string.Join("; ", Arms)} }}";
+}
