@@ -1,3 +1,4 @@
+using StreamPersonalization.Core.Experiments.Definitions;
 namespace StreamPersonalization.Core.Experiments.State;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using StreamPersonalization.Core.Experiments.Definitions;
 using StreamPersonalization.Core.Statistics.Frequentist;
 
 namespace StreamPersonalization.Core.Experiments.State;

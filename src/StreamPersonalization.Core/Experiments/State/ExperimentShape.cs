@@ -1,24 +1,6 @@
+using StreamPersonalization.Core.Experiments.Definitions;
+
 namespace StreamPersonalization.Core.Experiments.State;
-
-/// <summary>How variants are served: a fixed split, a factorial split, or a Thompson-sampling bandit.</summary>
-public enum ExperimentKind
-{
-    /// <summary>Fixed intended shares.</summary>
-    Fixed,
-    /// <summary>Factorial cells served in fixed shares.</summary>
-    Factorial,
-    /// <summary>Shares follow the posterior (Thompson sampling).</summary>
-    Bandit,
-}
-
-/// <summary>The primary metric: a per-user 0/1 conversion or a per-user continuous total.</summary>
-public enum MetricKind
-{
-    /// <summary>Did the user convert (counted once per user).</summary>
-    Binary,
-    /// <summary>Per-user summed value (revenue, watch time).</summary>
-    Continuous,
-}
 
 /// <summary>
 /// The few facts about an experiment definition that the statistics need. A local record rather than the
@@ -34,4 +16,8 @@ public sealed record ExperimentShape(
 {
     /// <summary>The control variant, against which every other arm is tested.</summary>
     public string ControlVariantId => VariantIds[0];
+
+    /// <summary>The shape of a validated definition: variants in definition order (the first is the control), weights as shares.</summary>
+    public static ExperimentShape From(ExperimentDefinition d) =>
+        new(d.Id, d.Variants.Select(v => v.Id).ToArray(), d.Variants.Select(v => v.Weight).ToArray(), d.Kind, d.PrimaryMetric.Kind);
 }

@@ -1,3 +1,4 @@
+using StreamPersonalization.Core.Experiments.Definitions;
 namespace StreamPersonalization.Core.Experiments.State;
 
 /// <summary>An estimate with an interval; <see cref="Error"/> names why it is missing (values are then NaN).</summary>

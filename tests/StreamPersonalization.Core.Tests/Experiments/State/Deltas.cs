@@ -1,3 +1,4 @@
+using StreamPersonalization.Core.Experiments.Definitions;
 using StreamPersonalization.Core.Experiments.State;
 
 namespace StreamPersonalization.Core.Tests.Experiments.State;
