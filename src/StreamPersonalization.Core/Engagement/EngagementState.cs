@@ -54,6 +54,10 @@ public sealed class EngagementState
         if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref day)) DayActivity.Inc(ref day.Sessions);
     }
 
+    /// <summary>The decayed score at max(<paramref name="atMs"/>, the latest event applied): what is known of the user's engagement before a new event.</summary>
+    public double ScoreAt(long atMs, HalfLifeDecay decay) =>
+        ScoreRefMs == long.MinValue ? 0 : Score * decay.Factor(atMs - ScoreRefMs);
+
     /// <summary>Fills the features as of <paramref name="nowMs"/> (≥ every applied event time).</summary>
     public void Fill(long nowMs, HalfLifeDecay decay, ref UserFeatures f)
     {

@@ -35,8 +35,13 @@ public sealed class UserShard
     private readonly TimerQueue _timers = new();
     private readonly List<ClosedSession> _closed = [];
 
-    public UserShard(int partition, ShardOptions options, SegmentCatalog catalog, IShardOutput output, IEntityStateSource? source = null)
+    private readonly Experiments.Attribution.ExperimentAttribution? _attribution;
+
+    /// <param name="experiments">When given, exposures and conversions are attributed and accumulated in <see cref="ExperimentDeltas"/>.</param>
+    public UserShard(int partition, ShardOptions options, SegmentCatalog catalog, IShardOutput output, IEntityStateSource? source = null,
+        Experiments.Definitions.ExperimentCatalog? experiments = null)
     {
+        if (experiments is not null) _attribution = new Experiments.Attribution.ExperimentAttribution(experiments, new Experiments.Attribution.ExperimentDeltaBuilder());
         Partition = partition;
         _options = options.Validate();
         _catalog = catalog;
@@ -104,6 +109,7 @@ public sealed class UserShard
         if (e.Type == EventType.Custom) Counters.CustomTypeEvents++;
         if (e.TimestampMs > WatermarkMs) AdvanceWatermark(e.TimestampMs);
         var entity = GetOrLoad(e.UserId, create: true)!;
+        if (_attribution is not null) entity.Exposures = _attribution.Apply(e, entity.Exposures, entity.Engagement.ScoreAt(e.TimestampMs, _decay));
         entity.Sessions.Add(new SessionEvent(e.TimestampMs, e.Value ?? 0, e.Type));
         entity.Engagement.ApplyEvent(e, _weights[(int)e.Type], _decay);
         Evaluate(entity, WatermarkMs, EvaluationCause.Event);
@@ -217,6 +223,9 @@ public sealed class UserShard
         _output.Emit(new DeadLetter(record, reason, detail));
     }
 
+    /// <summary>Experiment contributions accumulated since the last <see cref="Experiments.Attribution.ExperimentDeltaBuilder.Take"/> (null without an experiment catalog).</summary>
+    public Experiments.Attribution.ExperimentDeltaBuilder? ExperimentDeltas => _attribution?.Deltas;
+
     /// <summary>Serializes every dirty entity for the next checkpoint and marks them clean.</summary>
     public List<EntityWrite> TakeDirty()
     {
@@ -246,14 +255,17 @@ public sealed class UserShard
         foreach (var t in timers) _timers.Schedule(t.Key, t.DueMs);
     }
 
-    /// <summary>Watermark and counters, checkpointed with the offset.</summary>
+    /// <summary>Watermark, counters and experiment delta range ends, checkpointed with the offset (format 2).</summary>
     public byte[] SaveShardState()
     {
         using var ms = new MemoryStream();
         using var w = new BinaryWriter(ms);
-        w.Write((byte)1);
+        w.Write((byte)2);
         w.Write(WatermarkMs);
         Counters.WriteTo(w);
+        var ends = ExperimentDeltas?.RangeEnds ?? new Dictionary<string, long>();
+        w.Write(ends.Count);
+        foreach (var (experiment, end) in ends) { w.Write(experiment); w.Write(end); }
         w.Flush();
         return ms.ToArray();
     }
@@ -263,9 +275,13 @@ public sealed class UserShard
         if (state is null) return;
         using var r = new BinaryReader(new MemoryStream(state));
         var version = r.ReadByte();
-        if (version != 1) throw new InvalidDataException($"Shard state of partition {Partition} has format version {version}; this build reads version 1.");
+        if (version is < 1 or > 2) throw new InvalidDataException($"Shard state of partition {Partition} has format version {version}; this build reads versions 1..2.");
         WatermarkMs = r.ReadInt64();
         Counters.ReadFrom(r);
+        if (version < 2) return;
+        var ends = new List<KeyValuePair<string, long>>();
+        for (var n = r.ReadInt32(); n > 0; n--) ends.Add(new(r.ReadString(), r.ReadInt64()));
+        ExperimentDeltas?.RestoreRangeEnds(ends);
     }
 
     /// <summary>A resident entity, for tests and diagnostics.</summary>

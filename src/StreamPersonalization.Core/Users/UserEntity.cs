@@ -32,6 +32,9 @@ public sealed class UserEntity(string key)
     /// <summary>Memberships in segments that the current catalog no longer has; exited at the next evaluation.</summary>
     public string[]? RetiredMemberships;
 
+    /// <summary>Experiment variants this user was exposed to, with attributed conversions and values (null: none).</summary>
+    public Experiments.Attribution.ExperimentExposure[]? Exposures;
+
     /// <summary>Event time of the next time-based re-evaluation; <see cref="long.MaxValue"/> for none.</summary>
     public long NextReevaluationMs = long.MaxValue;
 

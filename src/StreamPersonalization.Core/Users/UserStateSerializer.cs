@@ -9,11 +9,12 @@ namespace StreamPersonalization.Core.Users;
 /// <summary>
 /// Compact binary form of a <see cref="UserEntity"/> for the state store. Memberships are stored by
 /// segment id, not bit index, so a changed catalog maps them correctly (and retires removed segments).
-/// Format version 1; a reader refuses versions it does not know rather than misreading them.
+/// Format version 2 (1 plus experiment exposures); version 1 is still read. A reader refuses versions it does
+/// not know rather than misreading them.
 /// </summary>
 public static class UserStateSerializer
 {
-    private const byte FormatVersion = 1;
+    private const byte FormatVersion = 2;
 
     public static byte[] Serialize(UserEntity u, SegmentCatalog catalog)
     {
@@ -40,6 +41,12 @@ public static class UserStateSerializer
         var events = u.Sessions.Events;
         w.Write(events.Length);
         foreach (var s in events) { w.Write(s.TimestampMs); w.Write(s.Value); w.Write((byte)s.Type); }
+        var exposures = u.Exposures ?? [];
+        w.Write(exposures.Length);
+        foreach (var x in exposures)
+        {
+            w.Write(x.ExperimentId); w.Write(x.VariantId); w.Write(x.ExposedAtMs); w.Write(x.Covariate); w.Write(x.Converted); w.Write(x.Value);
+        }
         w.Flush();
         return ms.ToArray();
     }
@@ -48,8 +55,8 @@ public static class UserStateSerializer
     {
         using var r = new BinaryReader(new MemoryStream(state));
         var version = r.ReadByte();
-        if (version != FormatVersion)
-            throw new InvalidDataException($"User state of '{key}' has format version {version}; this build reads version {FormatVersion}.");
+        if (version is < 1 or > FormatVersion)
+            throw new InvalidDataException($"User state of '{key}' has format version {version}; this build reads versions 1..{FormatVersion}.");
         var u = new UserEntity(key) { Sequence = r.ReadInt64(), NextReevaluationMs = r.ReadInt64(), ScheduledDueMs = r.ReadInt64() };
         var members = r.ReadInt32();
         List<string>? retired = null;
@@ -78,6 +85,19 @@ public static class UserStateSerializer
         var events = new SessionEvent[r.ReadInt32()];
         for (var i = 0; i < events.Length; i++) events[i] = new SessionEvent(r.ReadInt64(), r.ReadDouble(), (EventType)r.ReadByte());
         u.Sessions.Restore(events);
+        if (version >= 2)
+        {
+            var exposures = new Experiments.Attribution.ExperimentExposure[r.ReadInt32()];
+            for (var i = 0; i < exposures.Length; i++)
+            {
+                exposures[i] = new Experiments.Attribution.ExperimentExposure(r.ReadString(), r.ReadString(), r.ReadInt64(), r.ReadDouble())
+                {
+                    Converted = r.ReadBoolean(),
+                    Value = r.ReadDouble(),
+                };
+            }
+            u.Exposures = exposures.Length == 0 ? null : exposures;
+        }
         return u;
     }
 

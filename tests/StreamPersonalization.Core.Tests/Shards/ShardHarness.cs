@@ -50,9 +50,10 @@ public sealed class MemoryPartitionState : IEntityStateSource
     }
 
     /// <summary>A new shard as a restarted node would build it from this state.</summary>
-    public UserShard Restore(int partition, ShardOptions options, SegmentCatalog catalog, IShardOutput output)
+    public UserShard Restore(int partition, ShardOptions options, SegmentCatalog catalog, IShardOutput output,
+        Core.Experiments.Definitions.ExperimentCatalog? experiments = null)
     {
-        var shard = new UserShard(partition, options, catalog, output, this);
+        var shard = new UserShard(partition, options, catalog, output, this, experiments);
         shard.RestoreShardState(ShardState);
         shard.RestoreTimers(Timers.Select(kv => new EntityTimer(kv.Key, kv.Value)));
         return shard;

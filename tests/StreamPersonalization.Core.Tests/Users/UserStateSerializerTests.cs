@@ -129,14 +129,28 @@ public sealed class UserStateSerializerTests
         Assert.Single(output.Records.OfType<SegmentTransition>());
     }
 
+    [Fact]
+    public void Deserialize_FormatVersion1_ReadsStateWrittenBeforeExposuresExisted()
+    {
+        var current = UserStateSerializer.Serialize(RunUser(V1).Shard.Peek("u1")!, V1);
+        Assert.Equal(2, current[0]);
+        // Version 1 is version 2 without the trailing exposure list (here an empty one: a 4-byte count of 0).
+        Assert.Equal([0, 0, 0, 0], current[^4..]);
+        var v1 = current[..^4];
+        v1[0] = 1;
+        var read = UserStateSerializer.Deserialize("u1", v1, V1);
+        Assert.Null(read.Exposures);
+        Assert.Equal(current, UserStateSerializer.Serialize(read, V1));
+    }
+
     [Theory]
     [InlineData(0)]
-    [InlineData(2)]
+    [InlineData(3)]
     [InlineData(255)]
     public void Deserialize_UnknownFormatVersion_ThrowsInvalidData(byte version)
     {
         var bytes = UserStateSerializer.Serialize(RunUser(V1).Shard.Peek("u1")!, V1);
-        Assert.Equal(1, bytes[0]);
+        Assert.Equal(2, bytes[0]);
         bytes[0] = version;
         var ex = Assert.Throws<InvalidDataException>(() => UserStateSerializer.Deserialize("u1", bytes, V1));
         Assert.Contains("'u1'", ex.Message);

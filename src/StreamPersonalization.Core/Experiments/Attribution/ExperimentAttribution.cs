@@ -1,0 +1,54 @@
+using StreamPersonalization.Core.Events;
+using StreamPersonalization.Core.Experiments.Definitions;
+
+namespace StreamPersonalization.Core.Experiments.Attribution;
+
+/// <summary>
+/// Folds exposure and conversion events into a user's exposures and the shard's delta builder.
+/// Rules: an <c>exposure</c> event with an experiment and variant of the catalog exposes the user to that
+/// variant once (later duplicates do nothing); a <c>conversion</c> event for an experiment, or a <c>purchase</c>
+/// (for every experiment), converts each exposure made at or before its event time (once) and adds its
+/// <c>value</c> to the exposure's total. Events are applied in log order, so a conversion processed before its
+/// exposure (out of order within the grace period) is not attributed — deterministically on every replay.
+/// </summary>
+public sealed class ExperimentAttribution(ExperimentCatalog catalog, ExperimentDeltaBuilder deltas)
+{
+    public ExperimentDeltaBuilder Deltas => deltas;
+
+    /// <param name="covariate">The user's engagement score just before this event (CUPED covariate).</param>
+    /// <returns>The user's exposures after the event (a new array when one was added).</returns>
+    public ExperimentExposure[]? Apply(ClickEvent e, ExperimentExposure[]? exposures, double covariate)
+    {
+        switch (e.Type)
+        {
+            case EventType.Exposure when e.ExperimentId is { } id && e.Variant is { } variant:
+                if (!catalog.TryGet(id, out var experiment) || !experiment.HasVariant(variant)) return exposures;
+                if (exposures is not null && Array.Exists(exposures, x => x.ExperimentId == id && x.VariantId == variant)) return exposures;
+                var exposure = new ExperimentExposure(id, variant, e.TimestampMs, covariate);
+                deltas.Exposed(exposure);
+                return exposures is null ? [exposure] : [.. exposures, exposure];
+            case EventType.Conversion or EventType.Purchase when exposures is not null:
+                foreach (var x in exposures)
+                {
+                    if (x.ExposedAtMs > e.TimestampMs) continue;
+                    if (e.Type == EventType.Conversion && e.ExperimentId is { } target && target != x.ExperimentId) continue;
+                    if (!catalog.TryGet(x.ExperimentId, out var def)) continue;
+                    var binary = def.PrimaryMetric.Kind == MetricKind.Binary;
+                    if (!x.Converted)
+                    {
+                        x.Converted = true;
+                        deltas.Converted(x, binary);
+                    }
+                    if (e.Value is { } v && v != 0)
+                    {
+                        var before = x.Value;
+                        x.Value = before + v;
+                        deltas.ValueChanged(x, before, x.Value, !binary);
+                    }
+                }
+                return exposures;
+            default:
+                return exposures;
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using StreamPersonalization.Core.Experiments.State;
+
+namespace StreamPersonalization.Core.Experiments.Attribution;
+
+/// <summary>
+/// Accumulates one shard's per-variant contributions between two checkpoints, to be published as
+/// <see cref="ExperimentDelta"/>s. Ranges are contiguous per (experiment, source partition): a delta covers
+/// [end of that experiment's previous delta, checkpoint offset), so ranges in which an experiment saw no
+/// activity need no empty delta. Those ends are checkpointed with the shard (<see cref="RangeEnds"/>), and
+/// the output order is deterministic (experiment id, then variant id, ordinal): a replay produces identical deltas.
+/// </summary>
+public sealed class ExperimentDeltaBuilder
+{
+    private sealed class Arm
+    {
+        public long Users, Conversions;
+        public double ValueSum, ValueSumSquares, CovariateSum, CovariateSumSquares, CrossSum;
+    }
+
+    private readonly SortedDictionary<(string Experiment, string Variant), Arm> _arms =
+        new(Comparer<(string, string)>.Create((a, b) =>
+        {
+            var c = string.CompareOrdinal(a.Item1, b.Item1);
+            return c != 0 ? c : string.CompareOrdinal(a.Item2, b.Item2);
+        }));
+
+    private readonly SortedDictionary<string, long> _rangeEnds = new(StringComparer.Ordinal);
+
+    public bool IsEmpty => _arms.Count == 0;
+
+    /// <summary>Per experiment, the end offset of the last delta taken (the next delta's start).</summary>
+    public IReadOnlyDictionary<string, long> RangeEnds => _rangeEnds;
+
+    /// <summary>Restores the range ends from a checkpoint.</summary>
+    public void RestoreRangeEnds(IEnumerable<KeyValuePair<string, long>> ends)
+    {
+        _rangeEnds.Clear();
+        foreach (var (experiment, end) in ends) _rangeEnds[experiment] = end;
+    }
+
+    private Arm For(ExperimentExposure e)
+    {
+        if (!_arms.TryGetValue((e.ExperimentId, e.VariantId), out var arm)) _arms[(e.ExperimentId, e.VariantId)] = arm = new Arm();
+        return arm;
+    }
+
+    /// <summary>A new exposed user: n += 1, Σx += x, Σx² += x².</summary>
+    public void Exposed(ExperimentExposure e)
+    {
+        var arm = For(e);
+        arm.Users++;
+        arm.CovariateSum += e.Covariate;
+        arm.CovariateSumSquares += e.Covariate * e.Covariate;
+    }
+
+    /// <summary>The user converted for the first time: conversions += 1; for a binary metric y goes 0 → 1, so Σxy += x.</summary>
+    public void Converted(ExperimentExposure e, bool binaryMetric)
+    {
+        var arm = For(e);
+        arm.Conversions++;
+        if (binaryMetric) arm.CrossSum += e.Covariate;
+    }
+
+    /// <summary>The user's value total moved from a to b: Σy += b − a, Σy² += b² − a²; for a continuous metric Σxy += x(b − a).</summary>
+    public void ValueChanged(ExperimentExposure e, double from, double to, bool continuousMetric)
+    {
+        var arm = For(e);
+        arm.ValueSum += to - from;
+        arm.ValueSumSquares += to * to - from * from;
+        if (continuousMetric) arm.CrossSum += e.Covariate * (to - from);
+    }
+
+    /// <summary>The accumulated deltas up to source offset <paramref name="to"/>, one per experiment with activity; then starts empty.</summary>
+    public List<ExperimentDelta> Take(int partition, long to)
+    {
+        var result = _arms.GroupBy(kv => kv.Key.Experiment, StringComparer.Ordinal)
+            .Select(g => new ExperimentDelta(g.Key, partition, _rangeEnds.GetValueOrDefault(g.Key, 0), to,
+                g.Select(kv => new ArmDelta(kv.Key.Variant, kv.Value.Users, kv.Value.Conversions, kv.Value.ValueSum,
+                    kv.Value.ValueSumSquares, kv.Value.CovariateSum, kv.Value.CovariateSumSquares, kv.Value.CrossSum)).ToList()))
+            .ToList();
+        foreach (var d in result) _rangeEnds[d.ExperimentId] = to;
+        _arms.Clear();
+        return result;
+    }
+
+    /// <summary>Forgets everything accumulated (a shard restarting from its checkpoint).</summary>
+    public void Clear() => _arms.Clear();
+}
