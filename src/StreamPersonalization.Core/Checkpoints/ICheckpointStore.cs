@@ -34,6 +34,27 @@ public interface ICheckpointStore : IAsyncDisposable
 
     /// <summary>All stored checkpoints of a scope, ordered by partition.</summary>
     Task<IReadOnlyList<PartitionCheckpoint>> LoadCheckpointsAsync(string scope, CancellationToken ct = default);
+
+    /// <summary>
+    /// Outbox rows written by checkpoints of the given partitions, oldest first (by id), at most <paramref name="max"/>.
+    /// A relay publishes them and then deletes them; publishing twice is harmless (consumers apply ranges once).
+    /// </summary>
+    Task<IReadOnlyList<StoredOutboxMessage>> ReadOutboxAsync(string scope, IReadOnlyCollection<int> partitions, int max, CancellationToken ct = default);
+
+    /// <summary>Deletes published outbox rows; unknown ids are ignored.</summary>
+    Task DeleteOutboxAsync(IReadOnlyCollection<long> ids, CancellationToken ct = default);
+}
+
+/// <summary>A message to publish once its checkpoint is committed (transactional outbox).</summary>
+public sealed record OutboxMessage(string Topic, byte[] Key, byte[] Value)
+{
+    public override string ToString() => $"OutboxMessage({Topic}, key {Key.Length} B, value {Value.Length} B)";
+}
+
+/// <summary>A committed outbox row; <see cref="Id"/> increases with commit order within a store.</summary>
+public sealed record StoredOutboxMessage(long Id, string Scope, int Partition, string Topic, byte[] Key, byte[] Value)
+{
+    public override string ToString() => $"StoredOutboxMessage(#{Id} {Scope}/{Partition} → {Topic}, {Value.Length} B)";
 }
 
 /// <summary>Committed position of one source partition.</summary>
@@ -50,6 +71,7 @@ public sealed record EntityWrite(string Key, byte[]? State, long? NextTimerMs)
 
 /// <summary>Everything one checkpoint writes atomically.</summary>
 /// <param name="ExpectedNextOffset">The offset this writer believes is stored (null: none stored). Fencing token.</param>
+/// <param name="Outbox">Messages committed with the checkpoint and published afterwards by a relay (none when null).</param>
 public sealed record CheckpointBatch(
     string Scope,
     int Partition,
@@ -57,10 +79,11 @@ public sealed record CheckpointBatch(
     long NextOffset,
     long WatermarkMs,
     byte[]? ShardState,
-    IReadOnlyList<EntityWrite> Entities)
+    IReadOnlyList<EntityWrite> Entities,
+    IReadOnlyList<OutboxMessage>? Outbox = null)
 {
     public override string ToString() =>
-        $"CheckpointBatch({Scope}/{Partition} {ExpectedNextOffset?.ToString() ?? "none"}->{NextOffset}, {Entities.Count} entities)";
+        $"CheckpointBatch({Scope}/{Partition} {ExpectedNextOffset?.ToString() ?? "none"}->{NextOffset}, {Entities.Count} entities, {Outbox?.Count ?? 0} outbox)";
 }
 
 /// <summary>An entity key and the event time (ms) at which its next timer is due.</summary>
