@@ -29,5 +29,18 @@ internal static class CheckpointBatchGuard
             if (write.Key is null)
                 throw new ArgumentException($"{batch}: entity write #{i} has a null Key.", nameof(batch));
         }
+
+        if (batch.Outbox is null)
+            return;
+        for (var i = 0; i < batch.Outbox.Count; i++)
+        {
+            var message = batch.Outbox[i];
+            if (message is null)
+                throw new ArgumentException($"{batch}: outbox message #{i} is null.", nameof(batch));
+            if (string.IsNullOrEmpty(message.Topic))
+                throw new ArgumentException($"{batch}: outbox message #{i} has an empty Topic.", nameof(batch));
+            if (message.Key is null || message.Value is null)
+                throw new ArgumentException($"{batch}: outbox message #{i} has a null Key or Value.", nameof(batch));
+        }
     }
 }

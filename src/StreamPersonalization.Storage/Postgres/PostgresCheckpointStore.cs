@@ -118,8 +118,11 @@ public sealed class PostgresCheckpointStore : ICheckpointStore
     /// <remarks>
     /// Two round trips: the fencing read locks the checkpoint row (<c>FOR UPDATE</c>), then one batch
     /// writes the checkpoint row as a compare-and-set (which also catches two writers racing to create
-    /// the first row, where there is nothing to lock yet), deletes and upserts the entities set-wise
-    /// from arrays. Any failure rolls the whole transaction back.
+    /// the first row, where there is nothing to lock yet), inserts the outbox rows and deletes and
+    /// upserts the entities set-wise from arrays. Any failure rolls the whole transaction back.
+    /// Outbox ids come from a sequence after the partition's row lock is held, so they increase with
+    /// commit order within a partition; across partitions, concurrent commits may become visible
+    /// slightly out of id order.
     /// </remarks>
     public async Task CommitAsync(CheckpointBatch batch, CancellationToken ct = default)
     {
@@ -137,6 +140,8 @@ public sealed class PostgresCheckpointStore : ICheckpointStore
         await using var writes = new NpgsqlBatch(connection, transaction);
         var checkpointWrite = CheckpointWrite(batch);
         writes.BatchCommands.Add(checkpointWrite);
+        if (batch.Outbox is { Count: > 0 } outbox)
+            writes.BatchCommands.Add(OutboxInserts(batch, outbox));
         if (entities.DeleteKeys.Length > 0)
             writes.BatchCommands.Add(EntityDeletes(batch, entities));
         if (entities.UpsertKeys.Length > 0)
@@ -151,6 +156,51 @@ public sealed class PostgresCheckpointStore : ICheckpointStore
         }
 
         await transaction.CommitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredOutboxMessage>> ReadOutboxAsync(string scope, IReadOnlyCollection<int> partitions, int max, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(partitions);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        if (partitions.Count == 0)
+            return [];
+
+        await using var command = _dataSource.CreateCommand("""
+            SELECT id, "partition", topic, key, value FROM sp_outbox
+            WHERE scope = $1 AND "partition" = ANY($2)
+            ORDER BY id
+            LIMIT $3
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = scope });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. partitions] });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = max });
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var messages = new List<StoredOutboxMessage>();
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            messages.Add(new StoredOutboxMessage(
+                reader.GetInt64(0),
+                scope,
+                reader.GetInt32(1),
+                reader.GetString(2),
+                reader.GetFieldValue<byte[]>(3),
+                reader.GetFieldValue<byte[]>(4)));
+        }
+        return messages;
+    }
+
+    /// <inheritdoc />
+    public async Task DeleteOutboxAsync(IReadOnlyCollection<long> ids, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+            return;
+
+        await using var command = _dataSource.CreateCommand("DELETE FROM sp_outbox WHERE id = ANY($1)");
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. ids] });
+        await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>Closes the pooled connections.</summary>
@@ -187,6 +237,36 @@ public sealed class PostgresCheckpointStore : ICheckpointStore
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bytea, Value = (object?)batch.ShardState ?? DBNull.Value });
         if (batch.ExpectedNextOffset is { } expected)
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = expected });
+        return command;
+    }
+
+    /// <summary>
+    /// All outbox rows in one insert from arrays; <c>WITH ORDINALITY</c> + <c>ORDER BY</c> makes the
+    /// sequence hand out ids in list order.
+    /// </summary>
+    private static NpgsqlBatchCommand OutboxInserts(CheckpointBatch batch, IReadOnlyList<OutboxMessage> outbox)
+    {
+        var topics = new string[outbox.Count];
+        var keys = new byte[outbox.Count][];
+        var values = new byte[outbox.Count][];
+        for (var i = 0; i < outbox.Count; i++)
+        {
+            topics[i] = outbox[i].Topic;
+            keys[i] = outbox[i].Key;
+            values[i] = outbox[i].Value;
+        }
+
+        var command = new NpgsqlBatchCommand("""
+            INSERT INTO sp_outbox (scope, "partition", topic, key, value, created_at)
+            SELECT $1, $2, m.topic, m.key, m.value, now()
+            FROM unnest($3::text[], $4::bytea[], $5::bytea[]) WITH ORDINALITY AS m(topic, key, value, ord)
+            ORDER BY m.ord
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.Scope });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batch.Partition });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = topics });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea, Value = keys });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea, Value = values });
         return command;
     }
 

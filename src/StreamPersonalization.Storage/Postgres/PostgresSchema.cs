@@ -35,5 +35,18 @@ internal static class PostgresSchema
 
         CREATE INDEX IF NOT EXISTS ix_sp_entities_timers
             ON sp_entities (scope, "partition") WHERE next_timer_ms IS NOT NULL;
+
+        CREATE TABLE IF NOT EXISTS sp_outbox (
+            id          bigserial   PRIMARY KEY,
+            scope       text COLLATE "C" NOT NULL,
+            "partition" integer     NOT NULL,
+            topic       text        NOT NULL,
+            key         bytea       NOT NULL,
+            value       bytea       NOT NULL,
+            created_at  timestamptz NOT NULL DEFAULT now()
+        );
+
+        CREATE INDEX IF NOT EXISTS ix_sp_outbox_partition
+            ON sp_outbox (scope, "partition", id);
         """;
 }

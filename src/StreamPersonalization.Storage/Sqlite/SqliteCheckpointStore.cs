@@ -144,7 +144,8 @@ public sealed class SqliteCheckpointStore : ICheckpointStore
     /// <remarks>
     /// <c>BEGIN IMMEDIATE</c> takes the database write lock before the fencing read, so no other
     /// writer can change the offset between the check and the write. The checkpoint row is written
-    /// first and the entities after it, all inside the one transaction; any failure rolls back all.
+    /// first, then the outbox rows and the entities, all inside the one transaction; any failure rolls
+    /// back all. The write lock also serializes commits, so outbox ids increase with commit order.
     /// </remarks>
     public async Task CommitAsync(CheckpointBatch batch, CancellationToken ct = default)
     {
@@ -160,8 +161,69 @@ public sealed class SqliteCheckpointStore : ICheckpointStore
             throw new CheckpointConflictException(batch.Scope, batch.Partition, batch.ExpectedNextOffset, stored);
 
         await WriteCheckpointAsync(connection, transaction, batch, now, ct).ConfigureAwait(false);
+        WriteOutbox(connection, transaction, batch, now, ct);
         WriteEntities(connection, transaction, batch, now, ct);
 
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredOutboxMessage>> ReadOutboxAsync(string scope, IReadOnlyCollection<int> partitions, int max, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(partitions);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        if (partitions.Count == 0)
+            return [];
+
+        await using var connection = await _connections.OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        // The partitions go in as one JSON array parameter, so any number of them is one statement.
+        command.CommandText = """
+            SELECT id, "partition", topic, key, value FROM sp_outbox
+            WHERE scope = $scope AND "partition" IN (SELECT value FROM json_each($partitions))
+            ORDER BY id
+            LIMIT $max
+            """;
+        command.Parameters.AddWithValue("$scope", scope);
+        command.Parameters.AddWithValue("$partitions", "[" + string.Join(",", partitions.Select(p => p.ToString(CultureInfo.InvariantCulture))) + "]");
+        command.Parameters.AddWithValue("$max", max);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var messages = new List<StoredOutboxMessage>();
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            messages.Add(new StoredOutboxMessage(
+                reader.GetInt64(0),
+                scope,
+                reader.GetInt32(1),
+                reader.GetString(2),
+                (byte[])reader.GetValue(3),
+                (byte[])reader.GetValue(4)));
+        }
+        return messages;
+    }
+
+    /// <inheritdoc />
+    public async Task DeleteOutboxAsync(IReadOnlyCollection<long> ids, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+            return;
+
+        await using var connection = await _connections.OpenAsync(ct).ConfigureAwait(false);
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        await using (var delete = connection.CreateCommand())
+        {
+            delete.Transaction = transaction;
+            delete.CommandText = "DELETE FROM sp_outbox WHERE id = $id";
+            var id = delete.Parameters.Add("$id", SqliteType.Integer);
+            foreach (var value in ids)
+            {
+                ct.ThrowIfCancellationRequested();
+                id.Value = value;
+                delete.ExecuteNonQuery();
+            }
+        }
         await transaction.CommitAsync(ct).ConfigureAwait(false);
     }
 
@@ -203,6 +265,35 @@ public sealed class SqliteCheckpointStore : ICheckpointStore
         command.Parameters.Add("$shard_state", SqliteType.Blob).Value = (object?)batch.ShardState ?? DBNull.Value;
         command.Parameters.AddWithValue("$now", now);
         await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Inserts the batch's outbox rows in list order (so ids follow it) with one reused prepared statement.</summary>
+    private static void WriteOutbox(SqliteConnection connection, SqliteTransaction transaction, CheckpointBatch batch, string now, CancellationToken ct)
+    {
+        if (batch.Outbox is not { Count: > 0 } outbox)
+            return;
+
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = """
+            INSERT INTO sp_outbox (scope, "partition", topic, key, value, created_at)
+            VALUES ($scope, $partition, $topic, $key, $value, $now)
+            """;
+        insert.Parameters.AddWithValue("$scope", batch.Scope);
+        insert.Parameters.AddWithValue("$partition", batch.Partition);
+        insert.Parameters.AddWithValue("$now", now);
+        var topic = insert.Parameters.Add("$topic", SqliteType.Text);
+        var key = insert.Parameters.Add("$key", SqliteType.Blob);
+        var value = insert.Parameters.Add("$value", SqliteType.Blob);
+
+        foreach (var message in outbox)
+        {
+            ct.ThrowIfCancellationRequested();
+            topic.Value = message.Topic;
+            key.Value = message.Key;
+            value.Value = message.Value;
+            insert.ExecuteNonQuery();
+        }
     }
 
     /// <summary>

@@ -28,5 +28,20 @@ internal static class SqliteSchema
 
         CREATE INDEX IF NOT EXISTS ix_sp_entities_timers
             ON sp_entities (scope, "partition") WHERE next_timer_ms IS NOT NULL;
+
+        -- AUTOINCREMENT: ids are never reused, even after the newest rows are deleted, so they keep
+        -- increasing with commit order (writers are serialized by BEGIN IMMEDIATE).
+        CREATE TABLE IF NOT EXISTS sp_outbox (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            scope       TEXT    NOT NULL,
+            "partition" INTEGER NOT NULL,
+            topic       TEXT    NOT NULL,
+            key         BLOB    NOT NULL,
+            value       BLOB    NOT NULL,
+            created_at  TEXT    NOT NULL
+        );
+
+        CREATE INDEX IF NOT EXISTS ix_sp_outbox_partition
+            ON sp_outbox (scope, "partition", id);
         """;
 }
