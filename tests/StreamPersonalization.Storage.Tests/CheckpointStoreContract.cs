@@ -372,6 +372,162 @@ public abstract class CheckpointStoreContract : IAsyncLifetime
         Assert.Equal(["a"], (await ReadAll(Scope, store: reopened)).Select(e => e.Key));
     }
 
+    [Fact]
+    public async Task Outbox_rows_come_back_in_commit_order_with_exact_bytes()
+    {
+        var allBytes = Enumerable.Range(0, 256).Select(i => (byte)i).ToArray();
+        var large = Bytes(seed: 3, length: 100_000);
+        OutboxMessage[] first = [Message("ranges", "k-1", allBytes), Message("ranges", "k-0", []), new("other-topic", [], [0])];
+        OutboxMessage[] second = [Message("ranges", "p1", large)];
+        OutboxMessage[] third = [Message("ranges", "k-2", [0, 0, 255]), Message("ranges", "k-1", [7])];
+
+        await Store.CommitAsync(Batch(null, 10, partition: 0, outbox: first));
+        await Store.CommitAsync(Batch(null, 10, partition: 1, outbox: second));
+        await Store.CommitAsync(Batch(10, 20, partition: 0, outbox: third));
+
+        var rows = await Store.ReadOutboxAsync(Scope, [0, 1], 100);
+        var expected = first.Select(m => Shape(Scope, 0, m)).Concat(second.Select(m => Shape(Scope, 1, m))).Concat(third.Select(m => Shape(Scope, 0, m)));
+        Assert.Equal(expected, Shape(rows));
+        Assert.Equal(rows.Select(r => r.Id).Order(), rows.Select(r => r.Id));
+        Assert.Equal(rows.Count, rows.Select(r => r.Id).Distinct().Count());
+        Assert.Equal(large, rows[3].Value);
+        Assert.Equal(allBytes, rows[0].Value);
+        Assert.Empty(rows[1].Value);
+        Assert.Empty(rows[2].Key);
+    }
+
+    [Fact]
+    public async Task Outbox_is_filtered_by_scope_and_partitions()
+    {
+        await Store.CommitAsync(Batch(null, 1, scope: "users", partition: 0, outbox: [Message("t", "u0", [0])]));
+        await Store.CommitAsync(Batch(null, 1, scope: "users", partition: 1, outbox: [Message("t", "u1", [1])]));
+        await Store.CommitAsync(Batch(null, 1, scope: "users", partition: 2, outbox: [Message("t", "u2", [2])]));
+        await Store.CommitAsync(Batch(null, 1, scope: "experiments", partition: 1, outbox: [Message("t", "e1", [3])]));
+
+        Assert.Equal(["u0", "u2"], (await Store.ReadOutboxAsync("users", [2, 0], 10)).Select(r => System.Text.Encoding.UTF8.GetString(r.Key)));
+        Assert.Equal(["u1"], (await Store.ReadOutboxAsync("users", [1, 7], 10)).Select(r => System.Text.Encoding.UTF8.GetString(r.Key)));
+        Assert.Equal(["u0", "u1", "u2"], (await Store.ReadOutboxAsync("users", AllPartitions, 10)).Select(r => System.Text.Encoding.UTF8.GetString(r.Key)));
+        var experiments = await Store.ReadOutboxAsync("experiments", AllPartitions, 10);
+        Assert.Equal([("experiments", 1, "e1")], experiments.Select(r => (r.Scope, r.Partition, System.Text.Encoding.UTF8.GetString(r.Key))));
+        Assert.Empty(await Store.ReadOutboxAsync("users", [3], 10));
+        Assert.Empty(await Store.ReadOutboxAsync("users", [], 10));
+        Assert.Empty(await Store.ReadOutboxAsync("nobody", AllPartitions, 10));
+    }
+
+    [Fact]
+    public async Task Outbox_read_returns_at_most_max_oldest_first()
+    {
+        for (var c = 0; c < 4; c++)
+            await Store.CommitAsync(Batch(c == 0 ? null : c, c + 1, outbox: [.. Enumerable.Range(0, 5).Select(i => Message("t", $"{c}-{i}", [(byte)c, (byte)i]))]));
+
+        var all = await Store.ReadOutboxAsync(Scope, [0], 100);
+        Assert.Equal(20, all.Count);
+        var firstSeven = await Store.ReadOutboxAsync(Scope, [0], 7);
+        Assert.Equal(all.Take(7).Select(r => r.Id), firstSeven.Select(r => r.Id));
+        Assert.Equal(["0-0", "0-1", "0-2", "0-3", "0-4", "1-0", "1-1"], firstSeven.Select(r => System.Text.Encoding.UTF8.GetString(r.Key)));
+        Assert.Single(await Store.ReadOutboxAsync(Scope, [0], 1));
+        await Assert.ThrowsAnyAsync<ArgumentOutOfRangeException>(() => Store.ReadOutboxAsync(Scope, [0], 0));
+    }
+
+    [Fact]
+    public async Task Outbox_delete_removes_only_the_given_ids_and_ignores_unknown_ids()
+    {
+        await Store.CommitAsync(Batch(null, 1, partition: 0, outbox: [.. Enumerable.Range(0, 6).Select(i => Message("t", $"a{i}", [(byte)i]))]));
+        await Store.CommitAsync(Batch(null, 1, partition: 1, outbox: [Message("t", "b0", [9])]));
+        var rows = await Store.ReadOutboxAsync(Scope, [0, 1], 100);
+        Assert.Equal(7, rows.Count);
+
+        var unknown = rows.Max(r => r.Id) + 1_000;
+        await Store.DeleteOutboxAsync([rows[0].Id, rows[2].Id, rows[6].Id, unknown, -1]);
+        await Store.DeleteOutboxAsync([]);
+
+        var left = await Store.ReadOutboxAsync(Scope, [0, 1], 100);
+        Assert.Equal(new[] { 1, 3, 4, 5 }.Select(i => rows[i].Id), left.Select(r => r.Id));
+        Assert.Equal(["a1", "a3", "a4", "a5"], left.Select(r => System.Text.Encoding.UTF8.GetString(r.Key)));
+
+        // Deleting the newest rows does not make their ids reusable: later commits still get larger ids.
+        await Store.DeleteOutboxAsync([.. left.Select(r => r.Id)]);
+        Assert.Empty(await Store.ReadOutboxAsync(Scope, [0, 1], 100));
+        await Store.CommitAsync(Batch(1, 2, partition: 0, outbox: [Message("t", "later", [1])]));
+        var later = Assert.Single(await Store.ReadOutboxAsync(Scope, [0, 1], 100));
+        Assert.True(later.Id > rows.Max(r => r.Id), $"id {later.Id} reused after deleting up to {rows.Max(r => r.Id)}");
+    }
+
+    [Fact]
+    public async Task Fenced_commit_writes_no_outbox_rows()
+    {
+        await Store.CommitAsync(Batch(null, 100, shardState: [1], watermark: 7, entities: [Upsert("a", [1], timer: 10)], outbox: [Message("t", "kept", [1])]));
+
+        await Assert.ThrowsAsync<CheckpointConflictException>(() =>
+            Store.CommitAsync(Batch(99, 200, shardState: [2], watermark: 8, entities: [Upsert("b", [3])], outbox: [Message("t", "zombie", [2])])));
+        await Assert.ThrowsAsync<CheckpointConflictException>(() =>
+            Store.CommitAsync(Batch(null, 200, outbox: [Message("t", "zombie", [3])])));
+        await Assert.ThrowsAsync<CheckpointConflictException>(() =>
+            Store.CommitAsync(Batch(5, 200, partition: 1, outbox: [Message("t", "zombie", [4])])));
+
+        await AssertUnchangedAfterFailedCommit();
+        var only = Assert.Single(await Store.ReadOutboxAsync(Scope, AllPartitions, 100));
+        Assert.Equal("kept", System.Text.Encoding.UTF8.GetString(only.Key));
+    }
+
+    [Fact]
+    public async Task Entity_write_failing_mid_batch_writes_no_outbox_rows()
+    {
+        await Store.CommitAsync(Batch(null, 100, shardState: [1], watermark: 7, entities: [Upsert("a", [1], timer: 10)], outbox: [Message("t", "kept", [1])]));
+        await MakeEntityWritesFailAsync(_location, "poison");
+
+        var outbox = Enumerable.Range(0, 50).Select(i => Message("t", $"lost-{i}", [(byte)i])).ToList();
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => Store.CommitAsync(
+            Batch(100, 200, shardState: [2], watermark: 8, entities: [Upsert("b", [2]), Upsert("poison", [0]), Upsert("c", [3])], outbox: outbox)));
+        Assert.IsNotType<CheckpointConflictException>(error);
+
+        await AssertUnchangedAfterFailedCommit();
+        var only = Assert.Single(await Store.ReadOutboxAsync(Scope, AllPartitions, 100));
+        Assert.Equal("kept", System.Text.Encoding.UTF8.GetString(only.Key));
+
+        await Store.CommitAsync(Batch(100, 200, entities: [Upsert("b", [3])], outbox: [Message("t", "after", [2])]));
+        Assert.Equal(["kept", "after"], (await Store.ReadOutboxAsync(Scope, AllPartitions, 100)).Select(r => System.Text.Encoding.UTF8.GetString(r.Key)));
+    }
+
+    [Fact]
+    public async Task Null_or_empty_outbox_writes_no_rows()
+    {
+        await Store.CommitAsync(Batch(null, 1, entities: [Upsert("a", [1])], outbox: null));
+        await Store.CommitAsync(Batch(1, 2, entities: [Upsert("b", [1])], outbox: []));
+
+        Assert.Empty(await Store.ReadOutboxAsync(Scope, AllPartitions, 100));
+        Assert.Equal(2, (await Store.LoadCheckpointAsync(Scope, 0))!.NextOffset);
+    }
+
+    [Fact]
+    public async Task Invalid_outbox_message_is_rejected_before_anything_is_written()
+    {
+        await Store.CommitAsync(Batch(null, 100, shardState: [1], watermark: 7, entities: [Upsert("a", [1], timer: 10)]));
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() =>
+            Store.CommitAsync(Batch(100, 200, entities: [Upsert("b", [3])], outbox: [Message("t", "ok", [1]), new OutboxMessage("t", [1], null!)])));
+
+        Assert.Contains("#1", error.Message);
+        await AssertUnchangedAfterFailedCommit();
+        Assert.Empty(await Store.ReadOutboxAsync(Scope, AllPartitions, 100));
+    }
+
+    [Fact]
+    public async Task A_5000_message_outbox_commits_in_order()
+    {
+        const int count = 5_000;
+        var outbox = Enumerable.Range(0, count).Select(i => Message($"topic-{i % 3}", $"key-{i:D5}", Bytes(i, 16 + i % 100))).ToList();
+
+        var elapsed = Stopwatch.StartNew();
+        await Store.CommitAsync(Batch(null, 1, entities: [Upsert("a", [1])], outbox: outbox));
+        Output.WriteLine($"{GetType().Name}: committed {count} outbox rows in {elapsed.ElapsedMilliseconds} ms");
+
+        var rows = await Store.ReadOutboxAsync(Scope, [0], count + 10);
+        Assert.Equal(outbox.Select(m => Shape(Scope, 0, m)), Shape(rows));
+        Assert.Equal(rows.Select(r => r.Id).Order(), rows.Select(r => r.Id));
+        Assert.Equal(count, rows.Select(r => r.Id).Distinct().Count());
+    }
+
     /// <summary>The state committed by the failure tests' first batch, which a rejected commit must leave as it was.</summary>
     private async Task AssertUnchangedAfterFailedCommit()
     {
@@ -401,8 +557,19 @@ public abstract class CheckpointStoreContract : IAsyncLifetime
     }
 
     private static CheckpointBatch Batch(long? expected, long next, string scope = Scope, int partition = 0,
-        byte[]? shardState = null, long watermark = 0, IReadOnlyList<EntityWrite>? entities = null) =>
-        new(scope, partition, expected, next, watermark, shardState, entities ?? []);
+        byte[]? shardState = null, long watermark = 0, IReadOnlyList<EntityWrite>? entities = null, IReadOnlyList<OutboxMessage>? outbox = null) =>
+        new(scope, partition, expected, next, watermark, shardState, entities ?? [], outbox);
+
+    private static OutboxMessage Message(string topic, string key, byte[] value) => new(topic, System.Text.Encoding.UTF8.GetBytes(key), value);
+
+    private static readonly int[] AllPartitions = [.. Enumerable.Range(0, 16)];
+
+    /// <summary>(scope, partition, topic, key, value) of stored rows, to compare with what was committed.</summary>
+    private static (string, int, string, string, string)[] Shape(IEnumerable<StoredOutboxMessage> rows) =>
+        [.. rows.Select(r => (r.Scope, r.Partition, r.Topic, Convert.ToHexString(r.Key), Convert.ToHexString(r.Value)))];
+
+    private static (string, int, string, string, string) Shape(string scope, int partition, OutboxMessage m) =>
+        (scope, partition, m.Topic, Convert.ToHexString(m.Key), Convert.ToHexString(m.Value));
 
     private static EntityWrite Upsert(string key, byte[] state, long? timer = null) => new(key, state, timer);
 
