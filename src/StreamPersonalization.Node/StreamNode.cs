@@ -35,9 +35,14 @@ public sealed class StreamNode : IAsyncDisposable
     private volatile bool _joined;
     private volatile bool _hadFailures;
 
+    private readonly Core.Experiments.Definitions.ExperimentCatalog? _experiments;
+
+    /// <param name="experiments">Experiments whose exposures and conversions are attributed (null: none).</param>
     public StreamNode(NodeOptions options, KafkaOptions kafka, ShardOptions shardOptions, SegmentCatalog catalog,
-        ICheckpointStore store, IKafkaClientFactory clients, ILoggerFactory loggers, TimeProvider? time = null)
+        ICheckpointStore store, IKafkaClientFactory clients, ILoggerFactory loggers, TimeProvider? time = null,
+        Core.Experiments.Definitions.ExperimentCatalog? experiments = null)
     {
+        _experiments = experiments;
         _options = options.Validate();
         _kafka = kafka;
         _shardOptions = shardOptions.Validate();
@@ -85,6 +90,9 @@ public sealed class StreamNode : IAsyncDisposable
             .SetLogHandler((_, m) => { if (m.Level <= SyslogLevel.Warning) _log.LogDebug("librdkafka {Facility}: {Message}", m.Facility, m.Message); })
             .Build();
         _consumer.Subscribe(_kafka.ClickstreamTopic);
+        var relay = new OutboxRelay(_store, ShardRunner.Scope, _producer, () => _runners.Keys.ToArray(), _loggers.CreateLogger<OutboxRelay>());
+        using var relayStop = new CancellationTokenSource();
+        var relaying = relay.RunAsync(TimeSpan.FromMilliseconds(200), relayStop.Token);
         _log.LogInformation("Node {NodeId} joined group {Group} on {Topic}", _options.NodeId, _options.GroupId, _kafka.ClickstreamTopic);
         try
         {
@@ -101,8 +109,14 @@ public sealed class StreamNode : IAsyncDisposable
         {
             Ready = false;
             _log.LogInformation("Node {NodeId} leaving group {Group}", _options.NodeId, _options.GroupId);
+            var owned = _runners.Keys.ToArray();   // before Close(): its revoke handler empties _runners
             try { _consumer.Close(); } catch (Exception ex) { _log.LogWarning(ex, "Consumer close failed"); }
             OnRevoked(_runners.Keys.Select(p => new TopicPartitionOffset(_kafka.ClickstreamTopic, p, Offset.Unset)).ToList(), checkpoint: true);
+            relayStop.Cancel();
+            try { relaying.GetAwaiter().GetResult(); } catch (OperationCanceledException) { }
+            // The final checkpoints just wrote outbox rows: publish them now rather than leave them to the next owner.
+            try { relay.PublishOnceAsync(owned, CancellationToken.None).GetAwaiter().GetResult(); }
+            catch (Exception ex) { _log.LogWarning(ex, "Final outbox publication failed; the next owner publishes the rows"); }
             _consumer.Dispose();
             _producer.Flush(_options.ShutdownTimeout);
             _producer.Dispose();
@@ -175,16 +189,16 @@ public sealed class StreamNode : IAsyncDisposable
         try
         {
             var checkpoint = _store.LoadCheckpointAsync(ShardRunner.Scope, partition).GetAwaiter().GetResult();
-            var shard = new UserShard(partition, _shardOptions, _catalog, output, new StoreEntitySource(_store, ShardRunner.Scope, partition));
+            var shard = new UserShard(partition, _shardOptions, _catalog, output, new StoreEntitySource(_store, ShardRunner.Scope, partition), _experiments);
             shard.RestoreShardState(checkpoint?.ShardState);
             shard.RestoreTimers(_store.LoadTimersAsync(ShardRunner.Scope, partition).GetAwaiter().GetResult());
-            runner = new ShardRunner(_kafka.ClickstreamTopic, partition, shard, _store, output, checkpoint, _options, logger, _time);
+            runner = new ShardRunner(_kafka.ClickstreamTopic, _kafka.ExperimentStatsTopic, partition, shard, _store, output, checkpoint, _options, logger, _time);
             runner.Start();
             _log.LogInformation("Shard {Partition} started at offset {Offset} (watermark {Watermark})", partition, checkpoint?.NextOffset ?? 0, checkpoint?.WatermarkMs);
         }
         catch (Exception ex)
         {
-            runner = new ShardRunner(_kafka.ClickstreamTopic, partition, new UserShard(partition, _shardOptions, _catalog, output), _store, output, null, _options, logger, _time);
+            runner = new ShardRunner(_kafka.ClickstreamTopic, _kafka.ExperimentStatsTopic, partition, new UserShard(partition, _shardOptions, _catalog, output), _store, output, null, _options, logger, _time);
             runner.Fail(ex);
             _hadFailures = true;
             _log.LogError(ex, "Shard {Partition} could not load its checkpoint; retrying", partition);

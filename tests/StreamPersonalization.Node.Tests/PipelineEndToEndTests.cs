@@ -33,6 +33,8 @@ public sealed class PipelineEndToEndTests(KafkaFixture kafka) : IDisposable
         Assert.Equal(expected.DeadLetters.OrderBy(kv => kv.Key), deadLetters.OrderBy(kv => kv.Key));
         Assert.Contains(deadLetters.Values, r => r == "late_event");
         Assert.Equal(scenario.Count, await PipelineScenario.CheckpointedAsync(store));
+        // Experiment deltas went through the checkpoint outbox and the relay to experiment-stats, each range once.
+        PipelineScenario.AssertSameExperimentTotals(scenario.ExpectedExperimentTotals(), scenario.ExperimentTotals(run));
     }
 
     [Fact]
@@ -91,7 +93,8 @@ public static class InProcessNode
     public static (StreamNode Node, CancellationTokenSource Stop, Task Running) Start(KafkaOptions run, ICheckpointStore store, string group, string nodeId)
     {
         var node = new StreamNode(new NodeOptions { NodeId = nodeId, GroupId = group, CheckpointInterval = TimeSpan.FromMilliseconds(200) },
-            run, PipelineScenario.ShardOptions, PipelineScenario.Catalog, store, new KafkaClientFactory(run), NullLoggerFactory.Instance);
+            run, PipelineScenario.ShardOptions, PipelineScenario.Catalog, store, new KafkaClientFactory(run), NullLoggerFactory.Instance,
+            experiments: PipelineScenario.Experiments);
         var stop = new CancellationTokenSource();
         return (node, stop, node.RunAsync(stop.Token));
     }

@@ -56,13 +56,14 @@ internal static class DemoCommand
         AnsiConsole.MarkupLine("[bold]StreamPersonalization demo[/]: starting embedded Kafka…");
         using var cluster = EmbeddedKafkaCluster.Start(brokers: 3);
         var kafka = settings.Kafka with { BootstrapServers = cluster.BootstrapServers };
-        foreach (var topic in new[] { kafka.ClickstreamTopic, kafka.SessionsTopic, kafka.SegmentChangesTopic, kafka.DeadLetterTopic })
+        foreach (var topic in new[] { kafka.ClickstreamTopic, kafka.SessionsTopic, kafka.SegmentChangesTopic, kafka.DeadLetterTopic, kafka.ExperimentStatsTopic })
             cluster.CreateTopic(topic, kafka.EmbeddedPartitions);
         AnsiConsole.MarkupLine($"Kafka at [blue]{cluster.BootstrapServers}[/], {kafka.EmbeddedPartitions} partitions; store [blue]{settings.Sqlite.Path}[/]");
 
         var catalog = settings.LoadCatalog();
         await using var store = settings.CreateStore();
-        var node = new StreamNode(settings.Node, kafka, settings.Shards, catalog, store, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers);
+        var node = new StreamNode(settings.Node, kafka, settings.Shards, catalog, store, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers,
+            experiments: settings.LoadExperiments());
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (duration is { } d) stop.CancelAfter(d);
         var nodeTask = node.RunAsync(stop.Token);

@@ -21,7 +21,7 @@ internal static class EndToEndBenchmark
     {
         using var cluster = EmbeddedKafkaCluster.Start(brokers: 1);
         var kafka = settings.Kafka with { BootstrapServers = cluster.BootstrapServers };
-        foreach (var topic in new[] { kafka.ClickstreamTopic, kafka.SessionsTopic, kafka.SegmentChangesTopic, kafka.DeadLetterTopic })
+        foreach (var topic in new[] { kafka.ClickstreamTopic, kafka.SessionsTopic, kafka.SegmentChangesTopic, kafka.DeadLetterTopic, kafka.ExperimentStatsTopic })
             cluster.CreateTopic(topic, partitions);
         using (var producer = SyntheticProducer.CreateBulkProducer(cluster.BootstrapServers))
         {
@@ -35,7 +35,7 @@ internal static class EndToEndBenchmark
         {
             await using var store = new SqliteCheckpointStore(new SqliteStoreOptions { Path = Path.Combine(dir, "bench.db") });
             var node = new StreamNode(settings.Node with { NodeId = "bench", GroupId = "sp-bench" }, kafka, settings.Shards, settings.LoadCatalog(),
-                store, new KafkaClientFactory(kafka), NullLoggerFactory.Instance);
+                store, new KafkaClientFactory(kafka), NullLoggerFactory.Instance, experiments: settings.LoadExperiments());
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var running = node.RunAsync(stop.Token);
             while (node.Shards.Count == 0 && !running.IsCompleted) await Task.Delay(5, ct);

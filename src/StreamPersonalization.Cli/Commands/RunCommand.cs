@@ -47,7 +47,8 @@ internal static class RunCommand
         var log = loggers.CreateLogger("sp.run");
         var catalog = settings.LoadCatalog();
         await using var store = settings.CreateStore();
-        var node = new StreamNode(settings.Node, settings.Kafka, settings.Shards, catalog, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers);
+        var node = new StreamNode(settings.Node, settings.Kafka, settings.Shards, catalog, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers,
+            experiments: settings.LoadExperiments());
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (duration is { } d) stop.CancelAfter(d);
         log.LogInformation("Node {NodeId} starting: Kafka {Bootstrap}, store {Store}, catalog v{Version} ({Segments} segments)",

@@ -20,7 +20,8 @@ public sealed record NodeSettings(
     string StorageProvider,
     SqliteStoreOptions Sqlite,
     PostgresStoreOptions Postgres,
-    string SegmentsFile)
+    string SegmentsFile,
+    string? ExperimentsFile)
 {
     public static NodeSettings Load(string? configFile, IReadOnlyDictionary<string, string?>? overrides = null)
     {
@@ -52,7 +53,8 @@ public sealed record NodeSettings(
             config["Storage:Provider"] ?? "sqlite",
             sqlite,
             Bind<PostgresStoreOptions>(config, "Storage:Postgres"),
-            config["Segments:File"] ?? Path.Combine("config", "segments.yaml"));
+            config["Segments:File"] ?? Path.Combine("config", "segments.yaml"),
+            ExperimentsFileFrom(config));
         return settings;
     }
 
@@ -66,10 +68,25 @@ public sealed record NodeSettings(
             throw new ArgumentOutOfRangeException("Storage:Provider", StorageProvider, $"Configuration key 'Storage:Provider' is '{StorageProvider}'; allowed: {string.Join(", ", CheckpointStoreFactory.Providers)}.");
         if (StorageProvider.Equals("sqlite", StringComparison.OrdinalIgnoreCase)) Sqlite.Validate(); else Postgres.Validate();
         if (!File.Exists(SegmentsFile)) throw new FileNotFoundException($"Configuration key 'Segments:File': segment catalog '{SegmentsFile}' does not exist.", SegmentsFile);
+        if (ExperimentsFile is not null && !File.Exists(ExperimentsFile))
+            throw new FileNotFoundException($"Configuration key 'Experiments:File': experiment catalog '{ExperimentsFile}' does not exist (set it to \"\" to run without experiments).", ExperimentsFile);
         return this;
     }
 
     public SegmentCatalog LoadCatalog() => SegmentCatalogLoader.LoadFile(SegmentsFile);
+
+    /// <summary>The experiment catalog, or null when no experiments file is configured or present (attribution off).</summary>
+    public Core.Experiments.Definitions.ExperimentCatalog? LoadExperiments() =>
+        ExperimentsFile is null ? null : Core.Experiments.Definitions.ExperimentCatalogLoader.LoadFile(ExperimentsFile);
+
+    // An explicit Experiments:File must exist (Validate says so); the default file is optional; "" turns experiments off.
+    private static string? ExperimentsFileFrom(IConfiguration config)
+    {
+        var configured = config["Experiments:File"];
+        if (configured is not null) return configured.Length == 0 ? null : configured;
+        var fallback = Path.Combine("config", "experiments.yaml");
+        return File.Exists(fallback) ? fallback : null;
+    }
 
     public Core.Checkpoints.ICheckpointStore CreateStore()
     {

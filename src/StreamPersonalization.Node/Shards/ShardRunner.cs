@@ -32,16 +32,18 @@ public sealed class ShardRunner
     private readonly CancellationTokenSource _stop = new();
     private readonly TimeProvider _time;
     private readonly string _topic;
+    private readonly string _experimentStatsTopic;
     private Task? _loop;
     private long? _storedOffset;
     private long _nextOffset;
     private int _sinceCheckpoint;
     private long _lastCheckpointTicks;
 
-    public ShardRunner(string topic, int partition, UserShard shard, ICheckpointStore store, KafkaShardOutput output,
+    public ShardRunner(string topic, string experimentStatsTopic, int partition, UserShard shard, ICheckpointStore store, KafkaShardOutput output,
         PartitionCheckpoint? restored, NodeOptions options, ILogger log, TimeProvider time)
     {
         _topic = topic;
+        _experimentStatsTopic = experimentStatsTopic;
         Partition = partition;
         _shard = shard;
         _store = store;
@@ -165,7 +167,11 @@ public sealed class ShardRunner
         _output.Tracker.WaitAllDelivered(deliveryTimeout, ct);
         var writes = _shard.TakeDirty();
         var next = NextOffset;
-        var batch = new CheckpointBatch(Scope, Partition, _storedOffset, next, _shard.WatermarkMs, _shard.SaveShardState(), writes);
+        // Experiment deltas for exactly this checkpoint's range go into the store's outbox in the same transaction.
+        var outbox = _shard.ExperimentDeltas?.Take(Partition, next)
+            .Select(d => new OutboxMessage(_experimentStatsTopic, System.Text.Encoding.UTF8.GetBytes(d.ExperimentId), d.ToBytes()))
+            .ToList();
+        var batch = new CheckpointBatch(Scope, Partition, _storedOffset, next, _shard.WatermarkMs, _shard.SaveShardState(), writes, outbox);
         _store.CommitAsync(batch).GetAwaiter().GetResult();
         _storedOffset = next;
         _sinceCheckpoint = 0;

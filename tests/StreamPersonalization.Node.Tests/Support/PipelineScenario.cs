@@ -27,6 +27,9 @@ public sealed class PipelineScenario
 
     public static readonly SegmentCatalog Catalog = SegmentCatalogLoader.LoadFile(Path.Combine(RepoPaths.Root, "config", "segments.yaml"));
 
+    public static readonly Core.Experiments.Definitions.ExperimentCatalog Experiments =
+        Core.Experiments.Definitions.ExperimentCatalogLoader.LoadFile(Path.Combine(RepoPaths.Root, "config", "experiments.yaml"));
+
     private readonly Dictionary<string, RejectReason?> _labels = new();
 
     private readonly List<SyntheticRecord> _records;
@@ -67,9 +70,10 @@ public sealed class PipelineScenario
         {
             BootstrapServers = Kafka.Bootstrap, ClickstreamTopic = Input,
             SessionsTopic = $"sessions-{Input}-{run}", SegmentChangesTopic = $"segments-{Input}-{run}", DeadLetterTopic = $"dlq-{Input}-{run}",
+            ExperimentStatsTopic = $"xstats-{Input}-{run}",
             ConsumerSettings = new() { ["session.timeout.ms"] = "6000" },
         };
-        foreach (var t in new[] { k.SessionsTopic, k.SegmentChangesTopic, k.DeadLetterTopic }) Kafka.Cluster.CreateTopic(t, Partitions);
+        foreach (var t in new[] { k.SessionsTopic, k.SegmentChangesTopic, k.DeadLetterTopic, k.ExperimentStatsTopic }) Kafka.Cluster.CreateTopic(t, Partitions);
         return k;
     }
 
@@ -119,6 +123,59 @@ public sealed class PipelineScenario
         }
         return byId.Values.GroupBy(v => v.User, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.OrderBy(v => v.Seq).Select(v => v.Rendered).ToList(), StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Experiment totals as the experiment stage would see them: every delta on the run's experiment-stats topic
+    /// applied to a fresh <see cref="Core.Experiments.State.ExperimentState"/> per experiment (duplicates skipped).
+    /// </summary>
+    public Dictionary<string, Core.Experiments.State.ExperimentState> ExperimentTotals(KafkaOptions run)
+    {
+        var states = new Dictionary<string, Core.Experiments.State.ExperimentState>();
+        foreach (var r in TopicReader.ReadAll(Kafka.Bootstrap, run.ExperimentStatsTopic, Partitions).OrderBy(r => r.Partition.Value).ThenBy(r => r.Offset.Value))
+        {
+            var delta = Core.Experiments.State.ExperimentDelta.FromBytes(r.Message.Value);
+            if (!states.TryGetValue(delta.ExperimentId, out var state))
+                states[delta.ExperimentId] = state = Core.Experiments.State.ExperimentState.For(Core.Experiments.State.ExperimentShape.From(Experiments[delta.ExperimentId]));
+            var outcome = state.Apply(delta);
+            Assert.True(outcome is Core.Experiments.State.ApplyOutcome.Applied or Core.Experiments.State.ApplyOutcome.Duplicate, $"{delta}: {outcome}");
+        }
+        return states;
+    }
+
+    /// <summary>The same totals computed in memory: one user shard per partition over the log as Kafka holds it.</summary>
+    public Dictionary<string, Core.Experiments.State.ExperimentState> ExpectedExperimentTotals()
+    {
+        var states = new Dictionary<string, Core.Experiments.State.ExperimentState>();
+        foreach (var partition in TopicReader.ReadAll(Kafka.Bootstrap, Input, Partitions).GroupBy(r => r.Partition.Value))
+        {
+            var shard = new UserShard(partition.Key, ShardOptions, Catalog, new ListShardOutput(), experiments: Experiments);
+            foreach (var r in partition.OrderBy(r => r.Offset.Value))
+                shard.Process(new InputRecord(Input, r.Partition.Value, r.Offset.Value, r.Message.Key, r.Message.Value, r.Message.Timestamp.UnixTimestampMs));
+            foreach (var delta in shard.ExperimentDeltas!.Take(partition.Key, partition.Max(r => r.Offset.Value) + 1))
+            {
+                if (!states.TryGetValue(delta.ExperimentId, out var state))
+                    states[delta.ExperimentId] = state = Core.Experiments.State.ExperimentState.For(Core.Experiments.State.ExperimentShape.From(Experiments[delta.ExperimentId]));
+                Assert.Equal(Core.Experiments.State.ApplyOutcome.Applied, state.Apply(delta));
+            }
+        }
+        return states;
+    }
+
+    public static void AssertSameExperimentTotals(Dictionary<string, Core.Experiments.State.ExperimentState> expected, Dictionary<string, Core.Experiments.State.ExperimentState> actual)
+    {
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (id, e) in expected)
+        {
+            foreach (var arm in e.Arms)
+            {
+                var a = actual[id].Arm(arm.VariantId);
+                Assert.True(arm.Users == a.Users && arm.Conversions == a.Conversions, $"{id}/{arm.VariantId}: users {arm.Users} vs {a.Users}, conversions {arm.Conversions} vs {a.Conversions}");
+                Assert.True(Math.Abs(arm.ValueSum - a.ValueSum) <= 1e-9 * Math.Max(1, Math.Abs(arm.ValueSum)), $"{id}/{arm.VariantId}: Σy {arm.ValueSum} vs {a.ValueSum}");
+                Assert.True(Math.Abs(arm.CovariateSum - a.CovariateSum) <= 1e-9 * Math.Max(1, Math.Abs(arm.CovariateSum)), $"{id}/{arm.VariantId}: Σx {arm.CovariateSum} vs {a.CovariateSum}");
+            }
+        }
     }
 
     /// <summary>Records of the input the store's checkpoints cover (sum of next offsets).</summary>
