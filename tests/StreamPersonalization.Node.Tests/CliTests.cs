@@ -44,5 +44,43 @@ public sealed class CliTests(KafkaFixture kafka) : IDisposable
         Assert.DoesNotContain("   at ", run.Log);   // one clear line, not a stack trace
     }
 
+    [Fact]
+    public async Task Run_ServesReadinessAndLiveness_ThenStopsCleanlyOnSigterm()
+    {
+        const string topic = "cli-health";
+        kafka.Cluster.CreateTopic(topic, 2);
+        foreach (var t in new[] { "cli-health-s", "cli-health-c", "cli-health-d", "cli-health-x" }) kafka.Cluster.CreateTopic(t, 2);
+        var port = 18_000 + Random.Shared.Next(1_000);
+        using var node = NodeProcess.Start([
+            "run", "--bootstrap", kafka.Bootstrap, "--data-dir", _dir, "--urls", $"http://127.0.0.1:{port}",
+            "--set", $"Kafka:ClickstreamTopic={topic}", "--set", "Kafka:SessionsTopic=cli-health-s", "--set", "Kafka:SegmentChangesTopic=cli-health-c",
+            "--set", "Kafka:DeadLetterTopic=cli-health-d", "--set", "Kafka:ExperimentStatsTopic=cli-health-x", "--set", "Node:GroupId=cli-health",
+        ]);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        HttpResponseMessage? ready = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                ready = await http.GetAsync("/readyz");
+                if (ready.IsSuccessStatusCode) break;
+                Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);   // listening, not ready yet
+            }
+            catch (HttpRequestException) { }   // not listening yet
+            Assert.False(node.HasExited, node.Log);
+            await Task.Delay(100);
+        }
+        Assert.True(ready is { IsSuccessStatusCode: true }, $"never ready:\n{node.Log}");
+        var body = await ready!.Content.ReadAsStringAsync();
+        Assert.Contains("\"ready\":true", body);
+        Assert.Contains("\"partition\":0", body);
+        Assert.Contains("\"partition\":1", body);
+        var live = await http.GetAsync("/healthz");
+        Assert.True(live.IsSuccessStatusCode, await live.Content.ReadAsStringAsync());
+        Assert.True(node.Terminate(TimeSpan.FromSeconds(60)), node.Log);
+        Assert.True(node.ExitCode == 0, $"exit {node.ExitCode}:\n{node.Log}");
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }

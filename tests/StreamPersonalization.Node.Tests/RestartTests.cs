@@ -47,7 +47,7 @@ public sealed class RestartTests(KafkaFixture kafka, ITestOutputHelper output) :
         var killedRun = scenario.KafkaFor("killed");
         await killedStore.InitializeAsync();
         string[] args = [
-            "run", "--bootstrap", kafka.Bootstrap, "--node-id", $"killed-{name}", "--data-dir", _dir, "--log-level", "Information", .. storeArgs,
+            "run", "--bootstrap", kafka.Bootstrap, "--node-id", $"killed-{name}", "--data-dir", _dir, "--log-level", "Information", "--urls", "none", .. storeArgs,
             "--set", $"Kafka:ClickstreamTopic={killedRun.ClickstreamTopic}", "--set", $"Kafka:SessionsTopic={killedRun.SessionsTopic}",
             "--set", $"Kafka:SegmentChangesTopic={killedRun.SegmentChangesTopic}", "--set", $"Kafka:DeadLetterTopic={killedRun.DeadLetterTopic}", "--set", $"Kafka:ExperimentStatsTopic={killedRun.ExperimentStatsTopic}",
             "--set", "Kafka:ConsumerSettings:session.timeout.ms=6000", "--set", $"Node:GroupId=restart-{name}-killed",

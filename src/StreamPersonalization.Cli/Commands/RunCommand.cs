@@ -19,10 +19,11 @@ internal static class RunCommand
         var store = new Option<string?>("--store") { Description = "State store (Storage:Provider): sqlite or postgres." };
         var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string (Storage:Postgres:ConnectionString)." };
         var duration = CommonOptions.Duration("Stop by itself after this long (checkpointing first). Default: run until SIGTERM/Ctrl-C.");
+        var urls = new Option<string?>("--urls") { Description = "HTTP listener for /healthz and /readyz (Http:Urls), default http://127.0.0.1:8080; \"none\" disables it." };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
         var command = new Command("run", "Run one node: consume clickstream, keep user entities, publish sessions and segment changes, checkpoint to the store.")
         {
-            config, set, bootstrap, nodeId, dataDir, store, postgres, duration, logLevel,
+            config, set, bootstrap, nodeId, dataDir, store, postgres, duration, urls, logLevel,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -33,6 +34,7 @@ internal static class RunCommand
             Put("Node:DataDirectory", parse.GetValue(dataDir));
             Put("Storage:Provider", parse.GetValue(store));
             Put("Storage:Postgres:ConnectionString", parse.GetValue(postgres));
+            Put("Http:Urls", parse.GetValue(urls));
             if (!StartupErrors.TryLoad(() => NodeSettings.Load(parse.GetValue(config), overrides).Validate(embeddedKafka: false), out var settings))
                 return StartupErrors.ConfigurationError;
             using var loggers = Logging.Create(parse.GetValue(logLevel));
@@ -54,6 +56,9 @@ internal static class RunCommand
         log.LogInformation("Node {NodeId} starting: Kafka {Bootstrap}, store {Store}, catalog v{Version} ({Segments} segments)",
             settings.Node.NodeId, settings.Kafka.BootstrapServers, settings.StorageProvider, catalog.Version, catalog.Segments.Count);
         var running = node.RunAsync(stop.Token);
+        await using var http = settings.HttpUrls.Equals("none", StringComparison.OrdinalIgnoreCase)
+            ? null
+            : await HealthEndpoints.StartAsync(node, settings.HttpUrls, loggers, ct);
         while (!running.IsCompleted)
         {
             await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None));

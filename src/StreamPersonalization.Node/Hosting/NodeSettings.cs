@@ -21,7 +21,8 @@ public sealed record NodeSettings(
     SqliteStoreOptions Sqlite,
     PostgresStoreOptions Postgres,
     string SegmentsFile,
-    string? ExperimentsFile)
+    string? ExperimentsFile,
+    string HttpUrls = "http://127.0.0.1:8080")
 {
     public static NodeSettings Load(string? configFile, IReadOnlyDictionary<string, string?>? overrides = null)
     {
@@ -54,7 +55,8 @@ public sealed record NodeSettings(
             sqlite,
             Bind<PostgresStoreOptions>(config, "Storage:Postgres"),
             config["Segments:File"] ?? Path.Combine("config", "segments.yaml"),
-            ExperimentsFileFrom(config));
+            ExperimentsFileFrom(config),
+            config["Http:Urls"] ?? "http://127.0.0.1:8080");
         return settings;
     }
 

@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using StreamPersonalization.Node.Shards;
+
+namespace StreamPersonalization.Node.Hosting;
+
+/// <summary>
+/// <c>/healthz</c> (liveness: no shard loop is stuck) and <c>/readyz</c> (readiness: joined the group and every
+/// owned shard has loaded and runs) on the node's HTTP listener (<c>Http:Urls</c>, default http://127.0.0.1:8080).
+/// A stuck shard is one with queued records and no loop progress for <see cref="StuckAfter"/>.
+/// </summary>
+public static class HealthEndpoints
+{
+    public static readonly TimeSpan StuckAfter = TimeSpan.FromSeconds(60);
+
+    public static async Task<WebApplication> StartAsync(StreamNode node, string urls, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls(urls);
+        var app = builder.Build();
+        app.MapGet("/healthz", () => Respond(node, live: true));
+        app.MapGet("/readyz", () => Respond(node, live: false));
+        await app.StartAsync(ct);
+        loggers.CreateLogger("sp.http").LogInformation("Health endpoints on {Urls}: /healthz, /readyz", urls);
+        return app;
+    }
+
+    private static IResult Respond(StreamNode node, bool live)
+    {
+        var shards = node.Shards.OrderBy(s => s.Partition).Select(s => new
+        {
+            partition = s.Partition,
+            state = s.State.ToString().ToLowerInvariant(),
+            next_offset = s.NextOffset,
+            queued = s.Queued,
+            stuck = IsStuck(s),
+            failure = s.Failure?.Message,
+        }).ToList();
+        var ok = live ? shards.All(s => !s.stuck) : node.Ready;
+        var body = new { status = ok ? "ok" : live ? "stuck" : "not_ready", ready = node.Ready, failed_shards = node.FailedShards, shards };
+        return Results.Json(body, statusCode: ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private static bool IsStuck(ShardRunner s) =>
+        s.State == ShardState.Running && s.Queued > 0 && TimeProvider.System.GetElapsedTime(s.LastProgressTicks) > StuckAfter;
+}
