@@ -21,6 +21,9 @@ public sealed record NodeOptions
     /// <value>Consumer group of the user stage. Default "sp-users".</value>
     public string GroupId { get; init; } = "sp-users";
 
+    /// <value>Consumer group of the experiment stage (reads experiment-stats). Default "sp-experiments".</value>
+    public string ExperimentsGroupId { get; init; } = "sp-experiments";
+
     /// <value>A shard checkpoints at least this often while it has processed records. Default 1 second. Allowed 50 ms..5 minutes.</value>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -45,6 +48,7 @@ public sealed record NodeOptions
             "Node:NodeId", NodeId, "1..100 characters of [A-Za-z0-9._-]");
         Require(!string.IsNullOrWhiteSpace(DataDirectory), "Node:DataDirectory", DataDirectory, "a directory path");
         Require(!string.IsNullOrWhiteSpace(GroupId), "Node:GroupId", GroupId, "a non-empty consumer group id");
+        Require(!string.IsNullOrWhiteSpace(ExperimentsGroupId) && ExperimentsGroupId != GroupId, "Node:ExperimentsGroupId", ExperimentsGroupId, "a non-empty consumer group id other than Node:GroupId");
         Require(CheckpointInterval >= TimeSpan.FromMilliseconds(50) && CheckpointInterval <= TimeSpan.FromMinutes(5), "Node:CheckpointInterval", CheckpointInterval, "00:00:00.050..00:05:00");
         Require(CheckpointMaxRecords is >= 1 and <= 10_000_000, "Node:CheckpointMaxRecords", CheckpointMaxRecords, "1..10000000");
         Require(PassivateAfter >= TimeSpan.FromSeconds(1) && PassivateAfter <= TimeSpan.FromDays(1), "Node:PassivateAfter", PassivateAfter, "00:00:01..1.00:00:00");

@@ -38,6 +38,46 @@ public sealed class PipelineEndToEndTests(KafkaFixture kafka) : IDisposable
     }
 
     [Fact]
+    public async Task ExperimentStage_PublishesSnapshotsWhoseCountsEqualTheDeltas()
+    {
+        var scenario = new PipelineScenario(kafka, "xstage", seed: 12, count: 20_000, users: 300);
+        var run = scenario.KafkaFor("xstage");
+        await using var store = new SqliteCheckpointStore(new SqliteStoreOptions { Path = Path.Combine(_dir, "xstage.db") });
+        var stage = new Experiments.ExperimentStage(new NodeOptions { NodeId = "xstage", GroupId = "xstage-users", ExperimentsGroupId = "xstage-exp", CheckpointInterval = TimeSpan.FromMilliseconds(200) },
+            run, PipelineScenario.Experiments, store, new KafkaClientFactory(run), NullLoggerFactory.Instance);
+        using var stopStage = new CancellationTokenSource();
+        var staging = stage.RunAsync(stopStage.Token);
+        await InProcessNode.RunToEndAsync(scenario, run, store, "xstage-users");
+        var expected = scenario.ExpectedExperimentTotals()["exp-checkout-1"];
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        System.Text.Json.JsonElement latest = default;
+        while (true)
+        {
+            var snapshots = TopicReader.ReadAll(kafka.Bootstrap, run.ExperimentStateTopic, PipelineScenario.Partitions)
+                .Where(r => System.Text.Encoding.UTF8.GetString(r.Message.Key) == "exp-checkout-1").ToList();
+            if (snapshots.Count > 0)
+            {
+                latest = System.Text.Json.JsonDocument.Parse(snapshots.OrderBy(r => r.Offset.Value).Last().Message.Value).RootElement.Clone();
+                var users = latest.GetProperty("arms").EnumerateArray().Sum(a => a.GetProperty("users").GetInt64());
+                if (users == expected.Arms.Sum(a => a.Users)) break;
+            }
+            if (staging.IsCompleted) await staging;
+            Assert.True(DateTime.UtcNow < deadline, $"snapshot never reached the expected counts; latest: {latest}");
+            await Task.Delay(200);
+        }
+        stopStage.Cancel();
+        await staging;
+        foreach (var arm in latest.GetProperty("arms").EnumerateArray())
+        {
+            var variant = arm.GetProperty("variantId").GetString()!;
+            Assert.Equal(expected.Arm(variant).Users, arm.GetProperty("users").GetInt64());
+            Assert.Equal(expected.Arm(variant).Conversions, arm.GetProperty("conversions").GetInt64());
+        }
+        Assert.Equal(1, latest.GetProperty("schema").GetInt32());
+        Assert.True(stage.SnapshotsPublished > 0);
+    }
+
+    [Fact]
     public async Task SecondNodeJoinsMidStream_PartitionsHandOverAndOutputsEqualReference()
     {
         var scenario = new PipelineScenario(kafka, "handover", seed: 9, count: 36_000, users: 250, produceNow: 18_000);

@@ -5,6 +5,7 @@ using Spectre.Console;
 using StreamPersonalization.Core.Synthetic;
 using StreamPersonalization.Kafka.Embedded;
 using StreamPersonalization.Node;
+using StreamPersonalization.Node.Experiments;
 using StreamPersonalization.Node.Hosting;
 using StreamPersonalization.Node.Kafka;
 
@@ -56,7 +57,7 @@ internal static class DemoCommand
         AnsiConsole.MarkupLine("[bold]StreamPersonalization demo[/]: starting embedded Kafka…");
         using var cluster = EmbeddedKafkaCluster.Start(brokers: 3);
         var kafka = settings.Kafka with { BootstrapServers = cluster.BootstrapServers };
-        foreach (var topic in new[] { kafka.ClickstreamTopic, kafka.SessionsTopic, kafka.SegmentChangesTopic, kafka.DeadLetterTopic, kafka.ExperimentStatsTopic })
+        foreach (var topic in new[] { kafka.ClickstreamTopic, kafka.SessionsTopic, kafka.SegmentChangesTopic, kafka.DeadLetterTopic, kafka.ExperimentStatsTopic, kafka.ExperimentStateTopic })
             cluster.CreateTopic(topic, kafka.EmbeddedPartitions);
         AnsiConsole.MarkupLine($"Kafka at [blue]{cluster.BootstrapServers}[/], {kafka.EmbeddedPartitions} partitions; store [blue]{settings.Sqlite.Path}[/]");
 
@@ -67,6 +68,9 @@ internal static class DemoCommand
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (duration is { } d) stop.CancelAfter(d);
         var nodeTask = node.RunAsync(stop.Token);
+        var experiments = settings.LoadExperiments();
+        var stageTask = experiments is null ? Task.CompletedTask
+            : new ExperimentStage(settings.Node, kafka, experiments, store, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers).RunAsync(stop.Token);
 
         using var producer = SyntheticProducer.CreateBulkProducer(cluster.BootstrapServers);
         var publisher = new SyntheticProducer(producer, kafka.ClickstreamTopic);
@@ -88,7 +92,7 @@ internal static class DemoCommand
             (lastRecords, lastTime) = (records, now);
             Print(node, publisher, tally, perSecond, now);
         }
-        await Task.WhenAll(nodeTask, produceTask, tallyTask);
+        await Task.WhenAll(nodeTask, produceTask, tallyTask, stageTask);
         AnsiConsole.MarkupLine($"[bold]stopped[/] after {clock.Elapsed:hh\\:mm\\:ss}: every shard checkpointed to {settings.Sqlite.Path.EscapeMarkup()}; produced {publisher.Delivered:N0} records.");
         return node.HadFailures ? 3 : 0;
     }

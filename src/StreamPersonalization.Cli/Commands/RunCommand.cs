@@ -56,6 +56,10 @@ internal static class RunCommand
         log.LogInformation("Node {NodeId} starting: Kafka {Bootstrap}, store {Store}, catalog v{Version} ({Segments} segments)",
             settings.Node.NodeId, settings.Kafka.BootstrapServers, settings.StorageProvider, catalog.Version, catalog.Segments.Count);
         var running = node.RunAsync(stop.Token);
+        var experiments = settings.LoadExperiments();
+        var stage = experiments is null ? null
+            : new Node.Experiments.ExperimentStage(settings.Node, settings.Kafka, experiments, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers);
+        var staging = stage?.RunAsync(stop.Token) ?? Task.CompletedTask;
         await using var http = settings.HttpUrls.Equals("none", StringComparison.OrdinalIgnoreCase)
             ? null
             : await HealthEndpoints.StartAsync(node, settings.HttpUrls, loggers, ct);
@@ -65,7 +69,10 @@ internal static class RunCommand
             if (!running.IsCompleted) log.LogInformation("{Status}", NodeStatus.Describe(node));
         }
         await running;
-        log.LogInformation("Node {NodeId} stopped. {Status}", settings.Node.NodeId, NodeStatus.Describe(node));
-        return node.HadFailures ? 3 : 0;
+        var stageFailed = false;
+        try { await staging; }
+        catch (Exception ex) { stageFailed = true; log.LogError(ex, "The experiment stage failed; it resumes from its checkpoint on restart"); }
+        log.LogInformation("Node {NodeId} stopped. {Status}; experiment snapshots published {Snapshots}", settings.Node.NodeId, NodeStatus.Describe(node), stage?.SnapshotsPublished ?? 0);
+        return node.HadFailures || stageFailed ? 3 : 0;
     }
 }

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using StreamPersonalization.Core.Checkpoints;
+using StreamPersonalization.Core.Experiments.Definitions;
+using StreamPersonalization.Core.Experiments.State;
+using StreamPersonalization.Node.Kafka;
+
+namespace StreamPersonalization.Node.Experiments;
+
+/// <summary>
+/// The experiment stage: consumer group <see cref="NodeOptions.ExperimentsGroupId"/> on <c>experiment-stats</c>.
+/// Each owned partition's experiment entities apply deltas exactly once per range; every
+/// <see cref="NodeOptions.CheckpointInterval"/> the changed experiments get a snapshot (posteriors, tests,
+/// SRM, …) published to <c>experiment-state</c> (keyed by experiment id, so a compacted topic keeps the
+/// latest), then their state and the partition offset are committed in one transaction. Delta volume is
+/// one record per experiment per user-shard checkpoint, so one thread serves all partitions.
+/// </summary>
+public sealed class ExperimentStage(NodeOptions options, KafkaOptions kafka, ExperimentCatalog catalog, ICheckpointStore store,
+    IKafkaClientFactory clients, ILoggerFactory loggers)
+{
+    private readonly ILogger _log = loggers.CreateLogger<ExperimentStage>();
+    private readonly Dictionary<int, ExperimentPartition> _partitions = new();
+
+    /// <summary>Snapshots published so far.</summary>
+    public long SnapshotsPublished { get; private set; }
+
+    public Task RunAsync(CancellationToken ct) => Task.Factory.StartNew(() => Loop(ct), TaskCreationOptions.LongRunning);
+
+    private void Loop(CancellationToken ct)
+    {
+        using var producer = clients.CreateProducer($"{options.NodeId}-experiments");
+        using var consumer = clients.CreateConsumerBuilder($"{options.NodeId}-experiments", options.ExperimentsGroupId)
+            .SetPartitionsAssignedHandler((_, parts) => parts.Select(Assign).ToList())
+            .SetPartitionsRevokedHandler((_, parts) => { foreach (var p in parts) Revoke(p.Partition.Value, producer, checkpoint: true); })
+            .SetPartitionsLostHandler((_, parts) => { foreach (var p in parts) _partitions.Remove(p.Partition.Value); })
+            .Build();
+        consumer.Subscribe(kafka.ExperimentStatsTopic);
+        var lastCheckpoint = Stopwatch.GetTimestamp();
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var record = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                if (record is not null && _partitions.TryGetValue(record.Partition.Value, out var partition))
+                    partition.Apply(record.Offset.Value, ExperimentDelta.FromBytes(record.Message.Value));
+                if (Stopwatch.GetElapsedTime(lastCheckpoint) < options.CheckpointInterval) continue;
+                foreach (var p in _partitions.Values) Checkpoint(p, producer);
+                lastCheckpoint = Stopwatch.GetTimestamp();
+            }
+        }
+        finally
+        {
+            consumer.Close();   // revokes: every partition checkpoints
+            producer.Flush(options.ShutdownTimeout);
+        }
+    }
+
+    private TopicPartitionOffset Assign(TopicPartition tp)
+    {
+        var checkpoint = store.LoadCheckpointAsync(ExperimentPartition.Scope, tp.Partition.Value).GetAwaiter().GetResult();
+        _partitions[tp.Partition.Value] = new ExperimentPartition(tp.Partition.Value, store, catalog, checkpoint?.NextOffset);
+        return new TopicPartitionOffset(tp, checkpoint is null ? Offset.Beginning : new Offset(checkpoint.NextOffset));
+    }
+
+    private void Revoke(int partition, IProducer<byte[], byte[]> producer, bool checkpoint)
+    {
+        if (!_partitions.Remove(partition, out var p)) return;
+        if (checkpoint) Checkpoint(p, producer);
+    }
+
+    /// <summary>Snapshots of changed experiments published and acknowledged, then state + offset committed.</summary>
+    private void Checkpoint(ExperimentPartition p, IProducer<byte[], byte[]> producer)
+    {
+        if (p.Dirty.Count == 0 && p.StoredOffset == p.CheckpointOffset) return;
+        var writes = new List<EntityWrite>();
+        foreach (var id in p.Dirty.OrderBy(x => x, StringComparer.Ordinal))
+        {
+            var state = p.State(id);
+            // Seeded by experiment and version: a replayed snapshot is identical.
+            var snapshot = SnapshotCalculator.Compute(state, ExperimentShape.From(catalog[id]), Seed(id, state.Sequence));
+            producer.Produce(kafka.ExperimentStateTopic, new Message<byte[], byte[]>
+            {
+                Key = Encoding.UTF8.GetBytes(id),
+                Value = SnapshotJson.ToUtf8(snapshot),
+                Headers = new Headers { { KafkaShardOutput.RecordIdHeader, Encoding.UTF8.GetBytes($"{id}/{state.Sequence}") } },
+            });
+            writes.Add(new EntityWrite(id, state.ToBytes(), null));
+            SnapshotsPublished++;
+        }
+        if (producer.Flush(options.ShutdownTimeout) > 0) throw new TimeoutException("experiment snapshots not acknowledged; the checkpoint is not committed");
+        p.Commit(writes);
+        _log.LogDebug("Experiments partition {Partition} checkpointed at {Offset}: {Count} snapshots", p.Partition, p.StoredOffset, writes.Count);
+    }
+
+    private static ulong Seed(string experimentId, long version)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes($"{experimentId}:{version}"));
+        return BitConverter.ToUInt64(hash, 0);
+    }
+}
