@@ -13,7 +13,8 @@ public interface IKafkaClientFactory
     /// <param name="onError">Called with every client-level error (fatal ones included), on a librdkafka thread.</param>
     IProducer<byte[], byte[]> CreateProducer(string clientId, Action<Error>? onError = null);
 
-    ConsumerBuilder<byte[], byte[]> CreateConsumerBuilder(string clientId, string groupId);
+    /// <param name="strategy">Partition assignment strategy; cooperative-sticky unless a stage needs another.</param>
+    ConsumerBuilder<byte[], byte[]> CreateConsumerBuilder(string clientId, string groupId, PartitionAssignmentStrategy strategy = PartitionAssignmentStrategy.CooperativeSticky);
 }
 
 /// <summary>Clients with the settings the node relies on (idempotent producer, manual commits, cooperative-sticky).</summary>
@@ -45,7 +46,7 @@ public sealed class KafkaClientFactory(KafkaOptions options, ILogger? log = null
             .Build();
     }
 
-    public ConsumerBuilder<byte[], byte[]> CreateConsumerBuilder(string clientId, string groupId)
+    public ConsumerBuilder<byte[], byte[]> CreateConsumerBuilder(string clientId, string groupId, PartitionAssignmentStrategy strategy = PartitionAssignmentStrategy.CooperativeSticky)
     {
         var config = new ConsumerConfig
         {
@@ -55,7 +56,7 @@ public sealed class KafkaClientFactory(KafkaOptions options, ILogger? log = null
             EnableAutoCommit = false,            // the store's checkpoint is the truth; Kafka commits are for lag monitoring
             EnableAutoOffsetStore = false,
             AutoOffsetReset = AutoOffsetReset.Error, // an offset that fell off the log is reported, never skipped silently
-            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+            PartitionAssignmentStrategy = strategy,
             SessionTimeoutMs = 10_000,
             HeartbeatIntervalMs = 1_000,
             MaxPollIntervalMs = 300_000,

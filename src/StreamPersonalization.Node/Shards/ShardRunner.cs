@@ -102,7 +102,7 @@ public sealed class ShardRunner
             {
                 var processed = 0;
                 _shard.CurrentTick = _time.GetTimestamp();
-                while (processed < 4096 && reader.TryRead(out var record))
+                while (processed < 4096 && _sinceCheckpoint < _options.CheckpointMaxRecords && reader.TryRead(out var record))
                 {
                     Process(record);
                     processed++;
