@@ -109,7 +109,7 @@ public sealed class UserShard
         if (e.Type == EventType.Custom) Counters.CustomTypeEvents++;
         if (e.TimestampMs > WatermarkMs) AdvanceWatermark(e.TimestampMs);
         var entity = GetOrLoad(e.UserId, create: true)!;
-        if (_attribution is not null) entity.Exposures = _attribution.Apply(e, entity.Exposures, entity.Engagement.ScoreAt(e.TimestampMs, _decay));
+        if (_attribution is not null) entity.Exposures = _attribution.Apply(e, entity.Exposures, entity.Engagement, _decay);
         entity.Sessions.Add(new SessionEvent(e.TimestampMs, e.Value ?? 0, e.Type));
         entity.Engagement.ApplyEvent(e, _weights[(int)e.Type], _decay);
         Evaluate(entity, WatermarkMs, EvaluationCause.Event);

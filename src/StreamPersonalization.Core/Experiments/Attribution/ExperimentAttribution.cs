@@ -15,16 +15,17 @@ public sealed class ExperimentAttribution(ExperimentCatalog catalog, ExperimentD
 {
     public ExperimentDeltaBuilder Deltas => deltas;
 
-    /// <param name="covariate">The user's engagement score just before this event (CUPED covariate).</param>
+    /// <param name="engagement">The user's engagement before this event; its score is the CUPED covariate of a new exposure.</param>
     /// <returns>The user's exposures after the event (a new array when one was added).</returns>
-    public ExperimentExposure[]? Apply(ClickEvent e, ExperimentExposure[]? exposures, double covariate)
+    public ExperimentExposure[]? Apply(ClickEvent e, ExperimentExposure[]? exposures, Engagement.EngagementState engagement, Engagement.HalfLifeDecay decay)
     {
         switch (e.Type)
         {
             case EventType.Exposure when e.ExperimentId is { } id && e.Variant is { } variant:
                 if (!catalog.TryGet(id, out var experiment) || !experiment.HasVariant(variant)) return exposures;
                 if (exposures is not null && Array.Exists(exposures, x => x.ExperimentId == id && x.VariantId == variant)) return exposures;
-                var exposure = new ExperimentExposure(id, variant, e.TimestampMs, covariate);
+                // The covariate is computed only for a new exposure, not for every event on the hot path.
+                var exposure = new ExperimentExposure(id, variant, e.TimestampMs, engagement.ScoreAt(e.TimestampMs, decay));
                 deltas.Exposed(exposure);
                 return exposures is null ? [exposure] : [.. exposures, exposure];
             case EventType.Conversion or EventType.Purchase when exposures is not null:
