@@ -32,4 +32,22 @@ public static class CheckpointStoreFactory
                 throw new OptionsValidationException(ProviderKey, string.Join(" | ", Providers), provider);
         }
     }
+
+    /// <summary>The assignment store of the provider (same database; tables are created by the checkpoint store's initialisation).</summary>
+    public static Core.Experiments.Assignment.IAssignmentStore CreateAssignmentStore(string provider, SqliteStoreOptions? sqlite = null, PostgresStoreOptions? postgres = null) =>
+        provider?.Trim().ToLowerInvariant() switch
+        {
+            "sqlite" => new SqliteAssignmentStore(sqlite ?? new SqliteStoreOptions()),
+            "postgres" => new PostgresAssignmentStore(postgres ?? new PostgresStoreOptions()),
+            _ => throw new OptionsValidationException(ProviderKey, string.Join(" | ", Providers), provider),
+        };
+
+    /// <summary>The admin definition store of the provider (same database as the checkpoints).</summary>
+    public static Core.Experiments.Definitions.IExperimentDefinitionStore CreateDefinitionStore(string provider, SqliteStoreOptions? sqlite = null, PostgresStoreOptions? postgres = null) =>
+        provider?.Trim().ToLowerInvariant() switch
+        {
+            "sqlite" => new SqliteDefinitionStore(sqlite ?? new SqliteStoreOptions()),
+            "postgres" => new PostgresDefinitionStore(postgres ?? new PostgresStoreOptions()),
+            _ => throw new OptionsValidationException(ProviderKey, string.Join(" | ", Providers), provider),
+        };
 }

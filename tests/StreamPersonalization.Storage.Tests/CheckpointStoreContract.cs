@@ -9,7 +9,7 @@ namespace StreamPersonalization.Storage.Tests;
 /// supplies fresh, isolated storage per test (a temp file, a fresh PostgreSQL schema), so every
 /// provider is held to exactly the same tests.
 /// </summary>
-public abstract class CheckpointStoreContract : IAsyncLifetime
+public abstract partial class CheckpointStoreContract : IAsyncLifetime
 {
     private const string Scope = "users";
     private readonly List<ICheckpointStore> _stores = [];
@@ -33,6 +33,9 @@ public abstract class CheckpointStoreContract : IAsyncLifetime
 
     /// <summary>Removes everything <see cref="CreateStorageAsync"/> created.</summary>
     protected abstract Task DeleteStoragesAsync();
+
+    /// <summary>Where this test's storage is (for stores other than the checkpoint store on the same database).</summary>
+    protected string Location => _location;
 
     public async Task InitializeAsync()
     {

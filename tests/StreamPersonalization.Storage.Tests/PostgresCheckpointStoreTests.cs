@@ -14,6 +14,10 @@ public sealed class PostgresCheckpointStoreTests(ITestOutputHelper output) : Che
 {
     private readonly List<string> _schemas = [];
 
+    protected override Core.Experiments.Assignment.IAssignmentStore OpenAssignmentStore(string location) => new PostgresAssignmentStore(new PostgresStoreOptions { ConnectionString = location });
+
+    protected override Core.Experiments.Definitions.IExperimentDefinitionStore OpenDefinitionStore(string location) => new PostgresDefinitionStore(new PostgresStoreOptions { ConnectionString = location });
+
     protected override async Task<string> CreateStorageAsync()
     {
         var schema = $"sp_test_{Guid.NewGuid():N}";

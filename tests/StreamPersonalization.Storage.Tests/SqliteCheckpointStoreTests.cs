@@ -11,6 +11,10 @@ public sealed class SqliteCheckpointStoreTests(ITestOutputHelper output) : Check
     private readonly List<string> _directories = [];
 
     /// <remarks>The file sits in a directory that does not exist yet, so the store's directory creation is exercised too.</remarks>
+    protected override Core.Experiments.Assignment.IAssignmentStore OpenAssignmentStore(string location) => new SqliteAssignmentStore(new SqliteStoreOptions { Path = location });
+
+    protected override Core.Experiments.Definitions.IExperimentDefinitionStore OpenDefinitionStore(string location) => new SqliteDefinitionStore(new SqliteStoreOptions { Path = location });
+
     protected override Task<string> CreateStorageAsync()
     {
         var directory = Path.Combine(Path.GetTempPath(), "sp-storage-tests", Guid.NewGuid().ToString("N"));

@@ -9,7 +9,7 @@ namespace StreamPersonalization.Storage.Postgres;
 /// <see cref="ICheckpointStore"/> on PostgreSQL, shared by all nodes of a cluster. Thread-safe: every
 /// call rents its own connection from the <see cref="NpgsqlDataSource"/> pool.
 /// </summary>
-public sealed class PostgresCheckpointStore : ICheckpointStore
+public sealed class PostgresCheckpointStore : ICheckpointStore, IEntityLookup
 {
     private readonly NpgsqlDataSource _dataSource;
 
@@ -68,6 +68,15 @@ public sealed class PostgresCheckpointStore : ICheckpointStore
         await using var command = _dataSource.CreateCommand("""SELECT state FROM sp_entities WHERE scope = $1 AND "partition" = $2 AND key = $3""");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = scope });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = partition });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+        return (byte[]?)await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<byte[]?> FindEntityAsync(string scope, string key, CancellationToken ct = default)
+    {
+        await using var command = _dataSource.CreateCommand("""SELECT state FROM sp_entities WHERE scope = $1 AND key = $2 ORDER BY "partition" DESC LIMIT 1""");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = scope });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
         return (byte[]?)await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
     }

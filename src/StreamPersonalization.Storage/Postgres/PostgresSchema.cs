@@ -48,5 +48,26 @@ internal static class PostgresSchema
 
         CREATE INDEX IF NOT EXISTS ix_sp_outbox_partition
             ON sp_outbox (scope, "partition", id);
+
+        -- Lookup by key alone (assignment API on a node that does not own the user's partition).
+        CREATE INDEX IF NOT EXISTS ix_sp_entities_key ON sp_entities (scope, key);
+
+        CREATE TABLE IF NOT EXISTS sp_assignments (
+            experiment_id      text COLLATE "C" NOT NULL,
+            user_key           text COLLATE "C" NOT NULL,
+            variant            text    NOT NULL,
+            definition_version integer NOT NULL,
+            assigned_at_ms     bigint  NOT NULL,
+            PRIMARY KEY (experiment_id, user_key)
+        );
+
+        CREATE INDEX IF NOT EXISTS ix_sp_assignments_user ON sp_assignments (user_key);
+
+        CREATE TABLE IF NOT EXISTS sp_experiment_definitions (
+            experiment_id text COLLATE "C" NOT NULL PRIMARY KEY,
+            version       integer NOT NULL,
+            document      text    NOT NULL,
+            updated_at_ms bigint  NOT NULL
+        );
         """;
 }

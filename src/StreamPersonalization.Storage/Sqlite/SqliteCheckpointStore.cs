@@ -9,7 +9,7 @@ namespace StreamPersonalization.Storage.Sqlite;
 /// <see cref="ICheckpointStore"/> on a local SQLite file in WAL mode: one node, no server to run.
 /// Thread-safe: every call uses its own pooled connection (see <see cref="SqliteConnectionFactory"/>).
 /// </summary>
-public sealed class SqliteCheckpointStore : ICheckpointStore
+public sealed class SqliteCheckpointStore : ICheckpointStore, IEntityLookup
 {
     private readonly SqliteConnectionFactory _connections;
 
@@ -90,6 +90,18 @@ public sealed class SqliteCheckpointStore : ICheckpointStore
         command.CommandText = """SELECT state FROM sp_entities WHERE scope = $scope AND "partition" = $partition AND key = $key""";
         command.Parameters.AddWithValue("$scope", scope);
         command.Parameters.AddWithValue("$partition", partition);
+        command.Parameters.AddWithValue("$key", key);
+        return (byte[]?)await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<byte[]?> FindEntityAsync(string scope, string key, CancellationToken ct = default)
+    {
+        await using var connection = await _connections.OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        // A key lives in one partition; after a repartitioning the highest partition's row is as good as any.
+        command.CommandText = """SELECT state FROM sp_entities WHERE scope = $scope AND key = $key ORDER BY "partition" DESC LIMIT 1""";
+        command.Parameters.AddWithValue("$scope", scope);
         command.Parameters.AddWithValue("$key", key);
         return (byte[]?)await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
     }

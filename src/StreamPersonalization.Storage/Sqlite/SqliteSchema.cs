@@ -43,5 +43,26 @@ internal static class SqliteSchema
 
         CREATE INDEX IF NOT EXISTS ix_sp_outbox_partition
             ON sp_outbox (scope, "partition", id);
+
+        -- Lookup by key alone (assignment API on a node that does not own the user's partition).
+        CREATE INDEX IF NOT EXISTS ix_sp_entities_key ON sp_entities (scope, key);
+
+        CREATE TABLE IF NOT EXISTS sp_assignments (
+            experiment_id      TEXT    NOT NULL,
+            user_key           TEXT    NOT NULL,
+            variant            TEXT    NOT NULL,
+            definition_version INTEGER NOT NULL,
+            assigned_at_ms     INTEGER NOT NULL,
+            PRIMARY KEY (experiment_id, user_key)
+        ) WITHOUT ROWID;
+
+        CREATE INDEX IF NOT EXISTS ix_sp_assignments_user ON sp_assignments (user_key);
+
+        CREATE TABLE IF NOT EXISTS sp_experiment_definitions (
+            experiment_id TEXT    NOT NULL PRIMARY KEY,
+            version       INTEGER NOT NULL,
+            document      TEXT    NOT NULL,
+            updated_at_ms INTEGER NOT NULL
+        );
         """;
 }

@@ -70,7 +70,21 @@ public static class ExperimentCatalogLoader
         return new ExperimentCatalog(version, experiments);
     }
 
-    private static YamlMappingNode LoadRoot(string yaml, string sourceName)
+    /// <summary>
+    /// Parses one experiment definition (a YAML or JSON mapping with the same fields as an entry of the catalog's
+    /// <c>experiments</c> list), as the admin API receives it; errors name the field like the file loader's.
+    /// </summary>
+    public static ExperimentDefinition ParseDefinition(string document, string sourceName)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        return ParseExperiment(LoadDocument(document, sourceName), 0, sourceName);
+    }
+
+    private static YamlMappingNode LoadRoot(string yaml, string sourceName) =>
+        LoadDocument(yaml, sourceName) as YamlMappingNode
+            ?? throw new ExperimentDefinitionException($"{sourceName}: catalog must be a mapping with 'version' and 'experiments'", sourceName);
+
+    private static YamlNode LoadDocument(string yaml, string sourceName)
     {
         var stream = new YamlStream();
         try
@@ -83,8 +97,7 @@ public static class ExperimentCatalogLoader
         }
         if (stream.Documents.Count != 1)
             throw new ExperimentDefinitionException($"{sourceName}: expected one YAML document but found {stream.Documents.Count}", sourceName);
-        return stream.Documents[0].RootNode as YamlMappingNode
-            ?? throw new ExperimentDefinitionException($"{sourceName}: catalog must be a mapping with 'version' and 'experiments'", sourceName);
+        return stream.Documents[0].RootNode;
     }
 
     private static ExperimentDefinition ParseExperiment(YamlNode node, int index, string sourceName)
