@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using StreamPersonalization.Core.Experiments.Definitions;
+using StreamPersonalization.Node.Experiments;
 using StreamPersonalization.Core.Checkpoints;
 using StreamPersonalization.Node.Kafka;
 using StreamPersonalization.Node.Tests.Support;
@@ -43,8 +45,8 @@ public sealed class PipelineEndToEndTests(KafkaFixture kafka) : IDisposable
         var scenario = new PipelineScenario(kafka, "xstage", seed: 12, count: 20_000, users: 300);
         var run = scenario.KafkaFor("xstage");
         await using var store = new SqliteCheckpointStore(new SqliteStoreOptions { Path = Path.Combine(_dir, "xstage.db") });
-        var stage = new Experiments.ExperimentStage(new NodeOptions { NodeId = "xstage", GroupId = "xstage-users", ExperimentsGroupId = "xstage-exp", CheckpointInterval = TimeSpan.FromMilliseconds(200) },
-            run, PipelineScenario.Experiments, store, new KafkaClientFactory(run), NullLoggerFactory.Instance);
+        var stage = new ExperimentStage(new NodeOptions { NodeId = "xstage", GroupId = "xstage-users", ExperimentsGroupId = "xstage-exp" },
+            new ExperimentOptions { SnapshotInterval = TimeSpan.FromMilliseconds(200) }, run, new ExperimentCatalogSource(PipelineScenario.Experiments), store, new KafkaClientFactory(run), NullLoggerFactory.Instance);
         using var stopStage = new CancellationTokenSource();
         var staging = stage.RunAsync(stopStage.Token);
         await InProcessNode.RunToEndAsync(scenario, run, store, "xstage-users");

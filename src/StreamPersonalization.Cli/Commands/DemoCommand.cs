@@ -27,13 +27,15 @@ internal static class DemoCommand
         var users = new Option<int>("--users") { Description = "Simulated users.", DefaultValueFactory = _ => 5_000 };
         var seed = new Option<long>("--seed") { Description = "Generator seed.", DefaultValueFactory = _ => 42 };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level of the node.", DefaultValueFactory = _ => LogLevel.Warning };
+        var urls = new Option<string?>("--urls") { Description = "HTTP listener for the /v1 API and health (Http:Urls), default http://127.0.0.1:8080; \"none\" disables it." };
         var command = new Command("demo", "Run everything embedded (Kafka mock cluster, SQLite, node, generator) and show live figures.")
         {
-            config, set, duration, rate, users, seed, logLevel,
+            config, set, duration, rate, users, seed, logLevel, urls,
         };
         command.SetAction(async (parse, ct) =>
         {
             var overrides = CommonOptions.Overrides(parse.GetValue(set));
+            if (parse.GetValue(urls) is { } u) overrides["Http:Urls"] = u;
             if (!StartupErrors.TryLoad(() =>
                 {
                     var loaded = NodeSettings.Load(parse.GetValue(config), overrides);
@@ -69,8 +71,12 @@ internal static class DemoCommand
         if (duration is { } d) stop.CancelAfter(d);
         var nodeTask = node.RunAsync(stop.Token);
         var experiments = settings.LoadExperiments();
-        var stageTask = experiments is null ? Task.CompletedTask
-            : new ExperimentStage(settings.Node, kafka, experiments, store, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers).RunAsync(stop.Token);
+        await using var serving = experiments is null ? null
+            : await ExperimentServing.StartAsync(settings, kafka, experiments, catalog, store, loggers, ct);
+        var stageTask = serving is null ? Task.CompletedTask
+            : new ExperimentStage(settings.Node, settings.Experiments, kafka, serving.Services.Catalog, store, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers).RunAsync(stop.Token);
+        await using var http = settings.Http.Disabled ? null : await HealthEndpoints.StartAsync(node, settings.Http, serving?.Services, loggers, ct);
+        if (http is not null) AnsiConsole.MarkupLine($"HTTP API at [blue]{settings.Http.Urls.EscapeMarkup()}[/]: /v1/assignments/exp-checkout-1?user=u1, /v1/experiments/exp-checkout-1, /healthz");
 
         using var producer = SyntheticProducer.CreateBulkProducer(cluster.BootstrapServers);
         var publisher = new SyntheticProducer(producer, kafka.ClickstreamTopic);

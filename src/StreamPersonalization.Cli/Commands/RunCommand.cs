@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using StreamPersonalization.Node;
+using StreamPersonalization.Node.Experiments;
 using StreamPersonalization.Node.Hosting;
 using StreamPersonalization.Node.Kafka;
 
@@ -19,7 +20,7 @@ internal static class RunCommand
         var store = new Option<string?>("--store") { Description = "State store (Storage:Provider): sqlite or postgres." };
         var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string (Storage:Postgres:ConnectionString)." };
         var duration = CommonOptions.Duration("Stop by itself after this long (checkpointing first). Default: run until SIGTERM/Ctrl-C.");
-        var urls = new Option<string?>("--urls") { Description = "HTTP listener for /healthz and /readyz (Http:Urls), default http://127.0.0.1:8080; \"none\" disables it." };
+        var urls = new Option<string?>("--urls") { Description = "HTTP listener for /healthz, /readyz and the /v1 API (Http:Urls), default http://127.0.0.1:8080; \"none\" disables it." };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
         var command = new Command("run", "Run one node: consume clickstream, keep user entities, publish sessions and segment changes, checkpoint to the store.")
         {
@@ -57,12 +58,12 @@ internal static class RunCommand
             settings.Node.NodeId, settings.Kafka.BootstrapServers, settings.StorageProvider, catalog.Version, catalog.Segments.Count);
         var running = node.RunAsync(stop.Token);
         var experiments = settings.LoadExperiments();
-        var stage = experiments is null ? null
-            : new Node.Experiments.ExperimentStage(settings.Node, settings.Kafka, experiments, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers);
+        await using var serving = experiments is null ? null
+            : await ExperimentServing.StartAsync(settings, settings.Kafka, experiments, catalog, store, loggers, ct);
+        var stage = serving is null ? null
+            : new ExperimentStage(settings.Node, settings.Experiments, settings.Kafka, serving.Services.Catalog, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers);
         var staging = stage?.RunAsync(stop.Token) ?? Task.CompletedTask;
-        await using var http = settings.HttpUrls.Equals("none", StringComparison.OrdinalIgnoreCase)
-            ? null
-            : await HealthEndpoints.StartAsync(node, settings.HttpUrls, loggers, ct);
+        await using var http = settings.Http.Disabled ? null : await HealthEndpoints.StartAsync(node, settings.Http, serving?.Services, loggers, ct);
         while (!running.IsCompleted)
         {
             await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None));

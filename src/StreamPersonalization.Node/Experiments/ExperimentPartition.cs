@@ -10,7 +10,7 @@ namespace StreamPersonalization.Node.Experiments;
 /// arrives before its predecessor (a partition that moved between relays), and never checkpoints an offset
 /// past a held-back delta, so a restart re-reads it.
 /// </summary>
-internal sealed class ExperimentPartition(int partition, ICheckpointStore store, ExperimentCatalog catalog, long? storedOffset)
+internal sealed class ExperimentPartition(int partition, ICheckpointStore store, ExperimentCatalogSource catalog, long? storedOffset)
 {
     public const string Scope = "experiments";
 
@@ -36,7 +36,7 @@ internal sealed class ExperimentPartition(int partition, ICheckpointStore store,
     {
         if (offset < NextOffset) return;
         NextOffset = offset + 1;
-        if (!catalog.TryGet(delta.ExperimentId, out _)) { Rejected++; return; }
+        if (!catalog.Current.TryGet(delta.ExperimentId, out _)) { Rejected++; return; }
         if (Try(delta) == ApplyOutcome.Gap) { _heldBack.Add((offset, delta)); return; }
         // A newly applied range may close the gap in front of held-back ones.
         for (var progress = true; progress && _heldBack.Count > 0;)
@@ -69,7 +69,7 @@ internal sealed class ExperimentPartition(int partition, ICheckpointStore store,
     {
         if (_states.TryGetValue(experimentId, out var state)) return state;
         var stored = store.LoadEntityAsync(Scope, Partition, experimentId).GetAwaiter().GetResult();
-        state = stored is null ? ExperimentState.For(ExperimentShape.From(catalog[experimentId])) : ExperimentState.FromBytes(stored);
+        state = stored is null ? ExperimentState.For(ExperimentShape.From(catalog.Current[experimentId])) : ExperimentState.FromBytes(stored);
         _states[experimentId] = state;
         return state;
     }

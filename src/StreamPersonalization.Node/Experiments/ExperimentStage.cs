@@ -12,13 +12,14 @@ namespace StreamPersonalization.Node.Experiments;
 /// <summary>
 /// The experiment stage: consumer group <see cref="NodeOptions.ExperimentsGroupId"/> on <c>experiment-stats</c>.
 /// Each owned partition's experiment entities apply deltas exactly once per range; every
-/// <see cref="NodeOptions.CheckpointInterval"/> the changed experiments get a snapshot (posteriors, tests,
+/// <see cref="ExperimentOptions.SnapshotInterval"/> the changed experiments get a snapshot (posteriors, tests,
 /// SRM, …) published to <c>experiment-state</c> (keyed by experiment id, so a compacted topic keeps the
-/// latest), then their state and the partition offset are committed in one transaction. Delta volume is
+/// latest), then their state and the partition offset are committed in one transaction (so the stage
+/// checkpoints at the snapshot cadence; a crash re-reads at most one interval, and ranges apply once). Delta volume is
 /// one record per experiment per user-shard checkpoint, so one thread serves all partitions.
 /// </summary>
-public sealed class ExperimentStage(NodeOptions options, KafkaOptions kafka, ExperimentCatalog catalog, ICheckpointStore store,
-    IKafkaClientFactory clients, ILoggerFactory loggers)
+public sealed class ExperimentStage(NodeOptions options, ExperimentOptions experiments, KafkaOptions kafka, ExperimentCatalogSource catalog,
+    ICheckpointStore store, IKafkaClientFactory clients, ILoggerFactory loggers)
 {
     private readonly ILogger _log = loggers.CreateLogger<ExperimentStage>();
     private readonly Dictionary<int, ExperimentPartition> _partitions = new();
@@ -47,7 +48,7 @@ public sealed class ExperimentStage(NodeOptions options, KafkaOptions kafka, Exp
                 var record = consumer.Consume(TimeSpan.FromMilliseconds(100));
                 if (record is not null && _partitions.TryGetValue(record.Partition.Value, out var partition))
                     partition.Apply(record.Offset.Value, ExperimentDelta.FromBytes(record.Message.Value));
-                if (Stopwatch.GetElapsedTime(lastCheckpoint) < options.CheckpointInterval) continue;
+                if (Stopwatch.GetElapsedTime(lastCheckpoint) < experiments.SnapshotInterval) continue;
                 foreach (var p in _partitions.Values) Checkpoint(p, producer);
                 lastCheckpoint = Stopwatch.GetTimestamp();
             }
@@ -81,7 +82,7 @@ public sealed class ExperimentStage(NodeOptions options, KafkaOptions kafka, Exp
         {
             var state = p.State(id);
             // Seeded by experiment and version: a replayed snapshot is identical.
-            var snapshot = SnapshotCalculator.Compute(state, ExperimentShape.From(catalog[id]), Seed(id, state.Sequence));
+            var snapshot = SnapshotCalculator.Compute(state, ExperimentShape.From(catalog.Current[id]), Seed(id, state.Sequence));
             producer.Produce(kafka.ExperimentStateTopic, new Message<byte[], byte[]>
             {
                 Key = Encoding.UTF8.GetBytes(id),

@@ -15,16 +15,26 @@ public static class HealthEndpoints
 {
     public static readonly TimeSpan StuckAfter = TimeSpan.FromSeconds(60);
 
-    public static async Task<WebApplication> StartAsync(StreamNode node, string urls, ILoggerFactory loggers, CancellationToken ct)
+    /// <summary>
+    /// Starts the node's HTTP listener with health routes and, when <paramref name="experiments"/> is given, the
+    /// assignment, experiment and admin routes.
+    /// </summary>
+    public static async Task<WebApplication> StartAsync(StreamNode node, HttpOptions http, Http.ExperimentServices? experiments, ILoggerFactory loggers, CancellationToken ct)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls(urls);
+        builder.WebHost.UseUrls(http.Urls);
         var app = builder.Build();
         app.MapGet("/healthz", () => Respond(node, live: true));
         app.MapGet("/readyz", () => Respond(node, live: false));
+        if (experiments is not null)
+        {
+            Http.AssignmentEndpoints.Map(app, experiments, http);
+            Http.AdminEndpoints.Map(app, experiments);
+        }
         await app.StartAsync(ct);
-        loggers.CreateLogger("sp.http").LogInformation("Health endpoints on {Urls}: /healthz, /readyz", urls);
+        loggers.CreateLogger("sp.http").LogInformation("HTTP on {Urls}: /healthz, /readyz{Api}", http.Urls,
+            experiments is null ? "" : experiments.AdminToken is null ? ", /v1 (admin API disabled: no token)" : ", /v1, /v1/admin");
         return app;
     }
 

@@ -22,7 +22,8 @@ public sealed record NodeSettings(
     PostgresStoreOptions Postgres,
     string SegmentsFile,
     string? ExperimentsFile,
-    string HttpUrls = "http://127.0.0.1:8080")
+    HttpOptions Http,
+    Experiments.ExperimentOptions Experiments)
 {
     public static NodeSettings Load(string? configFile, IReadOnlyDictionary<string, string?>? overrides = null)
     {
@@ -56,7 +57,8 @@ public sealed record NodeSettings(
             Bind<PostgresStoreOptions>(config, "Storage:Postgres"),
             config["Segments:File"] ?? Path.Combine("config", "segments.yaml"),
             ExperimentsFileFrom(config),
-            config["Http:Urls"] ?? "http://127.0.0.1:8080");
+            Bind<HttpOptions>(config, "Http"),
+            Bind<Experiments.ExperimentOptions>(config, "Experiments"));
         return settings;
     }
 
@@ -66,6 +68,8 @@ public sealed record NodeSettings(
         Node.Validate();
         Kafka.Validate(embeddedKafka);
         Shards.Validate();
+        Http.Validate();
+        Experiments.Validate();
         if (!CheckpointStoreFactory.Providers.Contains(StorageProvider.ToLowerInvariant()))
             throw new ArgumentOutOfRangeException("Storage:Provider", StorageProvider, $"Configuration key 'Storage:Provider' is '{StorageProvider}'; allowed: {string.Join(", ", CheckpointStoreFactory.Providers)}.");
         if (StorageProvider.Equals("sqlite", StringComparison.OrdinalIgnoreCase)) Sqlite.Validate(); else Postgres.Validate();
@@ -99,6 +103,12 @@ public sealed record NodeSettings(
         }
         return CheckpointStoreFactory.Create(StorageProvider, Sqlite, Postgres);
     }
+
+    /// <summary>The sticky-assignment store on the same database as the checkpoints.</summary>
+    public Core.Experiments.Assignment.IAssignmentStore CreateAssignmentStore() => CheckpointStoreFactory.CreateAssignmentStore(StorageProvider, Sqlite, Postgres);
+
+    /// <summary>The admin definition store on the same database as the checkpoints.</summary>
+    public Core.Experiments.Definitions.IExperimentDefinitionStore CreateDefinitionStore() => CheckpointStoreFactory.CreateDefinitionStore(StorageProvider, Sqlite, Postgres);
 
     private static T Bind<T>(IConfiguration config, string section) where T : new()
     {

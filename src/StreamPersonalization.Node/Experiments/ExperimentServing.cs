@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Logging;
+using StreamPersonalization.Core.Checkpoints;
+using StreamPersonalization.Core.Experiments.Definitions;
+using StreamPersonalization.Core.Segments;
+using StreamPersonalization.Node.Hosting;
+using StreamPersonalization.Node.Http;
+using StreamPersonalization.Node.Kafka;
+
+namespace StreamPersonalization.Node.Experiments;
+
+/// <summary>
+/// The serving half of experiments on one node: the catalog (file + admin definitions, refreshed), the
+/// experiment-state reader feeding bandit allocations and snapshots, and the assignment service with its
+/// group-commit writer. Started by <c>run</c> and <c>demo</c>; disposing stops the background loops.
+/// </summary>
+public sealed class ExperimentServing : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop;
+    private readonly Task[] _loops;
+    private readonly AssignmentWriter _writer;
+
+    private ExperimentServing(ExperimentServices services, AssignmentWriter writer, CancellationTokenSource stop, Task[] loops)
+    {
+        (Services, _writer, _stop, _loops) = (services, writer, stop, loops);
+    }
+
+    /// <summary>What the HTTP routes need.</summary>
+    public ExperimentServices Services { get; }
+
+    public static async Task<ExperimentServing> StartAsync(NodeSettings settings, KafkaOptions kafka, ExperimentCatalog fileCatalog,
+        SegmentCatalog segments, ICheckpointStore store, ILoggerFactory loggers, CancellationToken ct)
+    {
+        if (store is not IEntityLookup lookup) throw new ArgumentException($"{store.GetType().Name} cannot look entities up by key", nameof(store));
+        await store.InitializeAsync(ct).ConfigureAwait(false);   // creates the assignment and definition tables too
+        var source = new ExperimentCatalogSource(fileCatalog);
+        var definitions = settings.CreateDefinitionStore();
+        source.Apply(await definitions.ListDefinitionsAsync(ct).ConfigureAwait(false));
+        var board = new SnapshotBoard();
+        var assignments = settings.CreateAssignmentStore();
+        var writer = new AssignmentWriter(assignments, settings.Experiments.AssignmentWriteBatch, loggers.CreateLogger<AssignmentWriter>());
+        var service = new AssignmentService(source, segments, new UserFactsReader(lookup, segments), assignments, writer, board, settings.Experiments);
+        var services = new ExperimentServices(source, service, board, definitions, settings.Http.ResolveAdminToken());
+        var stop = new CancellationTokenSource();
+        var reader = new ExperimentStateReader(settings.Node, kafka, board, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers.CreateLogger<ExperimentStateReader>());
+        var refresher = new DefinitionRefresher(source, definitions, settings.Experiments, loggers.CreateLogger<DefinitionRefresher>());
+        return new ExperimentServing(services, writer, stop, [reader.RunAsync(stop.Token), refresher.RunAsync(stop.Token)]);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        try { await Task.WhenAll(_loops).ConfigureAwait(false); } catch (OperationCanceledException) { }
+        await _writer.DisposeAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,12 @@
+using StreamPersonalization.Core.Experiments.Definitions;
+using StreamPersonalization.Node.Experiments;
+
+namespace StreamPersonalization.Node.Http;
+
+/// <summary>What the experiment routes need from the node (null members switch their routes off).</summary>
+public sealed record ExperimentServices(
+    ExperimentCatalogSource Catalog,
+    AssignmentService Assignments,
+    SnapshotBoard Snapshots,
+    IExperimentDefinitionStore Definitions,
+    string? AdminToken);
