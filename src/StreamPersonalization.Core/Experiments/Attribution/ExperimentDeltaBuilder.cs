@@ -8,6 +8,8 @@ namespace StreamPersonalization.Core.Experiments.Attribution;
 /// [end of that experiment's previous delta, checkpoint offset), so ranges in which an experiment saw no
 /// activity need no empty delta. Those ends are checkpointed with the shard (<see cref="RangeEnds"/>), and
 /// the output order is deterministic (experiment id, then variant id, ordinal): a replay produces identical deltas.
+/// Besides sums, each arm tracks per-user value-bin moves (<see cref="ValueHistogram"/>): an exposed user enters
+/// the value-0 bin, and a value change moves the user from the bin of the old total to the bin of the new one.
 /// </summary>
 public sealed class ExperimentDeltaBuilder
 {
@@ -15,6 +17,7 @@ public sealed class ExperimentDeltaBuilder
     {
         public long Users, Conversions;
         public double ValueSum, ValueSumSquares, CovariateSum, CovariateSumSquares, CrossSum;
+        public readonly Dictionary<int, long> Bins = [];
     }
 
     private readonly SortedDictionary<(string Experiment, string Variant), Arm> _arms =
@@ -44,11 +47,12 @@ public sealed class ExperimentDeltaBuilder
         return arm;
     }
 
-    /// <summary>A new exposed user: n += 1, Σx += x, Σx² += x².</summary>
+    /// <summary>A new exposed user: n += 1, Σx += x, Σx² += x², one more user in the value-0 bin.</summary>
     public void Exposed(ExperimentExposure e)
     {
         var arm = For(e);
         arm.Users++;
+        arm.Bins[0] = arm.Bins.GetValueOrDefault(0) + 1;
         arm.CovariateSum += e.Covariate;
         arm.CovariateSumSquares += e.Covariate * e.Covariate;
     }
@@ -61,10 +65,19 @@ public sealed class ExperimentDeltaBuilder
         if (binaryMetric) arm.CrossSum += e.Covariate;
     }
 
-    /// <summary>The user's value total moved from a to b: Σy += b − a, Σy² += b² − a²; for a continuous metric Σxy += x(b − a).</summary>
+    /// <summary>
+    /// The user's value total moved from a to b: Σy += b − a, Σy² += b² − a²; for a continuous metric Σxy += x(b − a);
+    /// the user moves from bin(a) to bin(b).
+    /// </summary>
     public void ValueChanged(ExperimentExposure e, double from, double to, bool continuousMetric)
     {
         var arm = For(e);
+        int binFrom = ValueHistogram.BinOf(from), binTo = ValueHistogram.BinOf(to);
+        if (binFrom != binTo)
+        {
+            arm.Bins[binFrom] = arm.Bins.GetValueOrDefault(binFrom) - 1;
+            arm.Bins[binTo] = arm.Bins.GetValueOrDefault(binTo) + 1;
+        }
         arm.ValueSum += to - from;
         arm.ValueSumSquares += to * to - from * from;
         if (continuousMetric) arm.CrossSum += e.Covariate * (to - from);
@@ -76,7 +89,8 @@ public sealed class ExperimentDeltaBuilder
         var result = _arms.GroupBy(kv => kv.Key.Experiment, StringComparer.Ordinal)
             .Select(g => new ExperimentDelta(g.Key, partition, _rangeEnds.GetValueOrDefault(g.Key, 0), to,
                 g.Select(kv => new ArmDelta(kv.Key.Variant, kv.Value.Users, kv.Value.Conversions, kv.Value.ValueSum,
-                    kv.Value.ValueSumSquares, kv.Value.CovariateSum, kv.Value.CovariateSumSquares, kv.Value.CrossSum)).ToList()))
+                    kv.Value.ValueSumSquares, kv.Value.CovariateSum, kv.Value.CovariateSumSquares, kv.Value.CrossSum)
+                { Histogram = ValueHistogram.From(kv.Value.Bins) }).ToList()))
             .ToList();
         foreach (var d in result) _rangeEnds[d.ExperimentId] = to;
         _arms.Clear();

@@ -4,6 +4,8 @@ namespace StreamPersonalization.Core.Experiments.State;
 /// <summary>
 /// Running user-level sums of one arm. Kept as raw sums (not means) because deltas add, so applying ranges in any
 /// order across partitions gives the same totals, and every statistic can be derived from them.
+/// <see cref="Histogram"/> counts users per value bin; it is incomplete (total ≠ <see cref="Users"/>) for arms that
+/// received version-1 deltas or were stored in version 1, and the rank test then reports that instead of a p-value.
 /// </summary>
 public sealed record ArmAggregate(
     string VariantId,
@@ -15,6 +17,9 @@ public sealed record ArmAggregate(
     double CovariateSumSquares,
     double CrossSum)
 {
+    /// <summary>Users per value bin (see <see cref="ValueHistogram"/>).</summary>
+    public ValueHistogram Histogram { get; init; } = ValueHistogram.Empty;
+
     /// <summary>An arm nobody has been exposed to yet.</summary>
     public static ArmAggregate Empty(string variantId) => new(variantId, 0, 0, 0, 0, 0, 0, 0);
 
@@ -27,7 +32,7 @@ public sealed record ArmAggregate(
         ValueSumSquares + d.ValueSumSquares,
         CovariateSum + d.CovariateSum,
         CovariateSumSquares + d.CovariateSumSquares,
-        CrossSum + d.CrossSum);
+        CrossSum + d.CrossSum) { Histogram = Histogram.Add(d.Histogram) };
 
     /// <summary>Σy and Σy² of the primary metric: conversions for binary (y² = y), value sums for continuous.</summary>
     public (double Sum, double SumSquares) Metric(MetricKind kind) =>
@@ -42,7 +47,7 @@ public sealed record ArmAggregate(
         return (mean, Math.Max(0, (sumSquares - sum * mean) / (n - 1)));
     }
 
-    /// <summary>Writes the sums (part of <see cref="ExperimentState"/>'s binary format).</summary>
+    /// <summary>Writes the sums then the histogram (part of <see cref="ExperimentState"/>'s format 2).</summary>
     public void WriteTo(BinaryWriter w)
     {
         w.Write(VariantId);
@@ -53,9 +58,13 @@ public sealed record ArmAggregate(
         w.Write(CovariateSum);
         w.Write(CovariateSumSquares);
         w.Write(CrossSum);
+        Histogram.WriteTo(w);
     }
 
-    /// <summary>Reads what <see cref="WriteTo"/> wrote.</summary>
-    public static ArmAggregate ReadFrom(BinaryReader r) =>
-        new(r.ReadString(), r.ReadInt64(), r.ReadInt64(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble());
+    /// <summary>Reads what <see cref="WriteTo"/> wrote; format 1 has no histogram (read as empty, i.e. unknown).</summary>
+    public static ArmAggregate ReadFrom(BinaryReader r, byte formatVersion) =>
+        new(r.ReadString(), r.ReadInt64(), r.ReadInt64(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble())
+        {
+            Histogram = formatVersion >= 2 ? ValueHistogram.ReadFrom(r) : ValueHistogram.Empty,
+        };
 }

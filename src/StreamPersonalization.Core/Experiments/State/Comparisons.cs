@@ -8,6 +8,8 @@ namespace StreamPersonalization.Core.Experiments.State;
 /// Newcombe interval for binary, Welch t with a normal interval for continuous), Holm and Benjamini–Hochberg
 /// adjustment across treatments (several arms share one control, so raw p-values overstate evidence), the
 /// CUPED-adjusted difference when covariates were sent, and the always-valid mSPRT p-value kept in the state.
+/// Binary metrics add the 2×2 test chosen by expected counts (Fisher exact for small counts), continuous metrics a
+/// Mann–Whitney U on the value histograms.
 /// </summary>
 internal static class Comparisons
 {
@@ -24,8 +26,11 @@ internal static class Comparisons
             if (cupedDiff.Error is not null && cupedDiff.Error != CupedArms.NoCovariates) errors.Add(cupedDiff.Error);
             var hasLooks = state.Msprt.TryGetValue(arms[i].VariantId, out var ms);
             if (!hasLooks || ms!.Looks == 0) errors.Add("msprt.NoValidLooks");
+            var count = shape.PrimaryMetric == MetricKind.Binary ? CountTests.Pair(arms[i], arms[0], p) : null;
+            var rank = shape.PrimaryMetric == MetricKind.Continuous ? RankTests.Pair(arms[i], arms[0]) : null;
+            if ((count?.Error ?? rank?.Error) is { } extra) errors.Add(extra);
             results[i - 1] = new(arms[i].VariantId, arms[0].VariantId, test, stat, p, diff, double.NaN, double.NaN,
-                cupedDiff, cupedP, cuped.VarianceReduction, ms?.PValue ?? 1.0, ms?.Looks ?? 0, errors);
+                cupedDiff, cupedP, cuped.VarianceReduction, ms?.PValue ?? 1.0, ms?.Looks ?? 0, errors) { CountTest = count, MannWhitney = rank };
         }
         return Adjust(results);
     }

@@ -7,8 +7,11 @@ namespace StreamPersonalization.Core.Experiments.State;
 /// </summary>
 public sealed record ExperimentDelta(string ExperimentId, int SourcePartition, long From, long To, IReadOnlyList<ArmDelta> Arms)
 {
-    /// <summary>Binary format version; bump when the layout changes so old relays' rows are recognised.</summary>
-    public const byte FormatVersion = 1;
+    /// <summary>
+    /// Binary format version; bump when the layout changes so old relays' rows are recognised. 2 added each arm's
+    /// value histogram; version-1 rows (still possible in outboxes and on the topic) are read with empty histograms.
+    /// </summary>
+    public const byte FormatVersion = 2;
 
     /// <summary>Compact binary form (no JSON: these flow at the rate of shard checkpoints).</summary>
     public byte[] ToBytes()
@@ -27,7 +30,7 @@ public sealed record ExperimentDelta(string ExperimentId, int SourcePartition, l
         return ms.ToArray();
     }
 
-    /// <summary>Parses <see cref="ToBytes"/> output; throws <see cref="InvalidDataException"/> for an unknown version or truncated bytes.</summary>
+    /// <summary>Parses <see cref="ToBytes"/> output (formats 1 and 2); throws <see cref="InvalidDataException"/> for an unknown version or truncated bytes.</summary>
     public static ExperimentDelta FromBytes(byte[] bytes)
     {
         try { return Read(bytes); }
@@ -38,7 +41,7 @@ public sealed record ExperimentDelta(string ExperimentId, int SourcePartition, l
     {
         using var r = new BinaryReader(new MemoryStream(bytes, writable: false));
         var version = r.ReadByte();
-        if (version != FormatVersion) throw new InvalidDataException($"experiment delta format {version} is not supported (expected {FormatVersion})");
+        if (version is not (1 or FormatVersion)) throw new InvalidDataException($"experiment delta format {version} is not supported (expected 1 or {FormatVersion})");
         var id = r.ReadString();
         var partition = r.ReadInt32();
         var from = r.ReadInt64();
@@ -46,7 +49,7 @@ public sealed record ExperimentDelta(string ExperimentId, int SourcePartition, l
         var count = r.ReadInt32();
         if (count < 0) throw new InvalidDataException("negative arm count");
         var arms = new ArmDelta[count];
-        for (var i = 0; i < count; i++) arms[i] = ArmDelta.ReadFrom(r);
+        for (var i = 0; i < count; i++) arms[i] = ArmDelta.ReadFrom(r, version);
         return new(id, partition, from, to, arms);
     }
 

@@ -45,7 +45,13 @@ public sealed record ComparisonSnapshot(
     double CupedVarianceReduction,
     double MsprtPValue,
     long MsprtLooks,
-    IReadOnlyList<string> Errors);
+    IReadOnlyList<string> Errors)
+{
+    /// <summary>Binary metrics: the 2×2 test chosen by expected counts (Fisher exact below 5); null for continuous metrics.</summary>
+    public CountTestSnapshot? CountTest { get; init; }
+    /// <summary>Continuous metrics: Mann–Whitney U on the binned per-user values; null for binary metrics.</summary>
+    public RankTestSnapshot? MannWhitney { get; init; }
+}
 
 /// <summary>Sample-ratio-mismatch check against the intended shares.</summary>
 public sealed record SrmSnapshot(double Statistic, int DegreesOfFreedom, double PValue, bool Fired, string? Error);
@@ -72,4 +78,9 @@ public sealed record ExperimentSnapshot(
 {
     /// <summary>JSON schema version written as <c>schema</c>.</summary>
     public const int CurrentSchema = 1;
+
+    /// <summary>Binary metrics: chi-square test of independence over all arms; null for continuous metrics.</summary>
+    public ChiSquareSnapshot? ChiSquare { get; init; }
+    /// <summary>Factorial experiments: main effects, interactions and Type III F-tests; null for other kinds.</summary>
+    public FactorialSnapshot? Factorial { get; init; }
 }

@@ -90,8 +90,11 @@ public sealed class ExperimentState
         }
     }
 
-    /// <summary>Binary format version of <see cref="ToBytes"/>.</summary>
-    public const byte FormatVersion = 1;
+    /// <summary>
+    /// Binary format version of <see cref="ToBytes"/>. 2 added each arm's value histogram; version-1 checkpoints are
+    /// still read with empty histograms, so arms holding users counted before the upgrade report no rank test.
+    /// </summary>
+    public const byte FormatVersion = 2;
 
     /// <summary>Compact binary checkpoint of the whole state.</summary>
     public byte[] ToBytes()
@@ -115,7 +118,7 @@ public sealed class ExperimentState
         return ms.ToArray();
     }
 
-    /// <summary>Restores a checkpoint; throws <see cref="InvalidDataException"/> for an unknown version or truncated bytes.</summary>
+    /// <summary>Restores a checkpoint (formats 1 and 2); throws <see cref="InvalidDataException"/> for an unknown version or truncated bytes.</summary>
     public static ExperimentState FromBytes(byte[] bytes)
     {
         try { return Read(bytes); }
@@ -126,9 +129,9 @@ public sealed class ExperimentState
     {
         using var r = new BinaryReader(new MemoryStream(bytes, writable: false));
         var version = r.ReadByte();
-        if (version != FormatVersion) throw new InvalidDataException($"experiment state format {version} is not supported (expected {FormatVersion})");
+        if (version is not (1 or FormatVersion)) throw new InvalidDataException($"experiment state format {version} is not supported (expected 1 or {FormatVersion})");
         var s = new ExperimentState(r.ReadString(), r.ReadString(), (MetricKind)r.ReadByte(), r.ReadDouble()) { Sequence = r.ReadInt64() };
-        for (int i = 0, n = r.ReadInt32(); i < n; i++) { var a = ArmAggregate.ReadFrom(r); s.arms[a.VariantId] = a; }
+        for (int i = 0, n = r.ReadInt32(); i < n; i++) { var a = ArmAggregate.ReadFrom(r, version); s.arms[a.VariantId] = a; }
         for (int i = 0, n = r.ReadInt32(); i < n; i++) s.marks[r.ReadInt32()] = r.ReadInt64();
         for (int i = 0, n = r.ReadInt32(); i < n; i++) s.msprt[r.ReadString()] = new MsprtState(r.ReadDouble(), r.ReadDouble(), r.ReadInt64());
         return s;

@@ -33,7 +33,11 @@ public static class SnapshotCalculator
             alerts.Add(new("srm", "critical", FormattableString.Invariant(
                 $"sample ratio mismatch: served [{string.Join(", ", aggregates.Select(a => a.Users))}] vs intended [{string.Join(", ", shape.IntendedShares)}], p = {srm.PValue:G3}")));
         return new(ExperimentSnapshot.CurrentSchema, shape.ExperimentId, state.Sequence, seed, shape.Kind, shape.PrimaryMetric,
-            arms, tests, srm, alerts, errors);
+            arms, tests, srm, alerts, errors)
+        {
+            ChiSquare = CountTests.Overall(aggregates, shape.PrimaryMetric),
+            Factorial = FactorialAnalysis.Compute(shape, aggregates),
+        };
     }
 
     private static ArmSnapshot ArmOf(ArmAggregate a, ArmMoments m, MetricKind metric, BayesianArms bayes, int i, SnapshotOptions o)

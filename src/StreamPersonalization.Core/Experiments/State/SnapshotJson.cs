@@ -8,6 +8,8 @@ namespace StreamPersonalization.Core.Experiments.State;
 /// <c>experiment-state</c> topic and <c>GET /v1/experiments/{id}</c>. Top level: <c>schema</c> (1), <c>experimentId</c>,
 /// <c>version</c>, <c>seed</c>, <c>kind</c>, <c>metric</c>, <c>arms</c>, <c>tests</c>, <c>srm</c>, <c>alerts</c>, <c>errors</c>.
 /// Non-finite numbers are written as null because JSON has no NaN; the accompanying error codes say why.
+/// Also <c>chiSquare</c> and <c>factorial</c> after <c>srm</c>, and <c>countTest</c> and <c>mannWhitney</c> per test
+/// (layouts in <see cref="SnapshotJsonSections"/>; null where they do not apply).
 /// </summary>
 public static class SnapshotJson
 {
@@ -37,6 +39,8 @@ public static class SnapshotJson
             w.WriteBoolean("fired", s.Srm.Fired);
             OptionalString(w, "error", s.Srm.Error);
             w.WriteEndObject();
+            SnapshotJsonSections.ChiSquare(w, s.ChiSquare);
+            SnapshotJsonSections.Factorial(w, s.Factorial);
             w.WriteStartArray("alerts");
             foreach (var a in s.Alerts)
             {
@@ -97,6 +101,8 @@ public static class SnapshotJson
         w.WriteNumber("looks", t.MsprtLooks);
         w.WriteString("cadence", "per-applied-delta");
         w.WriteEndObject();
+        SnapshotJsonSections.CountTest(w, t.CountTest);
+        SnapshotJsonSections.MannWhitney(w, t.MannWhitney);
         Strings(w, "errors", t.Errors);
         w.WriteEndObject();
     }

@@ -52,6 +52,7 @@ public sealed class ExperimentAttributionTests
             AssertClose(e.CovariateSum, arm.CovariateSum, $"{variant} Σx");
             AssertClose(e.CovariateSumSquares, arm.CovariateSumSquares, $"{variant} Σx²");
             AssertClose(e.CrossSum, arm.CrossSum, $"{variant} Σxy");
+            Assert.Equal(e.Histogram, arm.Histogram);
         }
     }
 
@@ -108,15 +109,18 @@ public sealed class ExperimentAttributionTests
             AssertClose(a.ValueSum, b.ValueSum, $"{variant} Σy");
             AssertClose(a.CovariateSum, b.CovariateSum, $"{variant} Σx");
             AssertClose(a.CrossSum, b.CrossSum, $"{variant} Σxy");
+            Assert.Equal(a.Histogram, b.Histogram);
+            Assert.Equal(a.Users, b.Histogram.Total);
         }
         Assert.True(clean.Arm("control").Users > 50);
     }
 
-    private sealed record Totals(long Users, long Conversions, double ValueSum, double ValueSumSquares, double CovariateSum, double CovariateSumSquares, double CrossSum);
+    private sealed record Totals(long Users, long Conversions, double ValueSum, double ValueSumSquares, double CovariateSum, double CovariateSumSquares, double CrossSum, ValueHistogram Histogram);
 
     /// <summary>
     /// Independent computation over the valid events in log order: covariate = Σ w·2^(−(max(t, latest prior) − tᵢ)/h)
-    /// over the user's prior events; a user counts once per variant; purchases after exposure convert and add value.
+    /// over the user's prior events; a user counts once per variant; purchases after exposure convert and add value;
+    /// the histogram bins the users' final value totals.
     /// </summary>
     private static Dictionary<string, Totals> DirectTotals(PartitionedLog log)
     {
@@ -160,7 +164,8 @@ public sealed class ExperimentAttributionTests
         double Weight(string type) => weights.TryGetValue(ReferenceTypes.Contains(type) ? type : "custom", out var w) ? w : 0;
         return exposures.GroupBy(kv => kv.Key.Variant).ToDictionary(g => g.Key, g => new Totals(
             g.Count(), g.Count(kv => kv.Value.Converted), g.Sum(kv => kv.Value.Value), g.Sum(kv => kv.Value.Value * kv.Value.Value),
-            g.Sum(kv => kv.Value.X), g.Sum(kv => kv.Value.X * kv.Value.X), g.Sum(kv => kv.Value.X * (kv.Value.Converted ? 1 : 0))));
+            g.Sum(kv => kv.Value.X), g.Sum(kv => kv.Value.X * kv.Value.X), g.Sum(kv => kv.Value.X * (kv.Value.Converted ? 1 : 0)),
+            ValueHistogram.Of(g.Select(kv => kv.Value.Value))));
     }
 
     private static readonly HashSet<string> ReferenceTypes =

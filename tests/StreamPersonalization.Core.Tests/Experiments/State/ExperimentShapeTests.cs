@@ -28,4 +28,15 @@ public sealed class ExperimentShapeTests
         Assert.Equal(ExperimentKind.Factorial, shape.Kind);
         Assert.Equal(banner.Factors.Aggregate(1, (n, f) => n * f.Levels.Length), shape.VariantIds.Count);
     }
+
+    [Fact]
+    public void From_FactorialDefinition_CarriesFactorsAndLevelsInOrder()
+    {
+        var shape = ExperimentShape.From(Catalog["banner"]);
+        Assert.Equal(["color", "position"], shape.Factors.Select(f => f.Name));
+        Assert.Equal(["red", "blue"], shape.Factors[0].Levels);
+        Assert.Equal(["top", "side"], shape.Factors[1].Levels);
+        Assert.Equal("color[red, blue]", shape.Factors[0].ToString());
+        Assert.Empty(ExperimentShape.From(Catalog["exp-checkout-1"]).Factors);
+    }
 }
