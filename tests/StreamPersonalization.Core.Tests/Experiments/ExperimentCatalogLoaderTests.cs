@@ -94,6 +94,7 @@ public class ExperimentCatalogLoaderTests
         { "unknown metric kind", "kind: binary", "kind: count", "primary_metric.kind" },
         { "missing primary metric", "primary_metric: { name: conversion, kind: binary }", "", "primary_metric" },
         { "unknown guardrail direction", "direction: must_not_decrease", "direction: down", "guardrails[0].direction" },
+        { "unsupported guardrail metric", "metric: revenue", "metric: bounce_rate", "guardrails[0].metric" },
         { "minimum sample zero", "minimum_sample: 100", "minimum_sample: 0", "minimum_sample" },
         { "minimum sample not a number", "minimum_sample: 100", "minimum_sample: many", "minimum_sample" },
         { "factors on a fixed experiment", "fallback_variant: control", "fallback_variant: control\n    factors: [{ name: color, levels: [red, blue] }]", "factors" },

@@ -22,6 +22,15 @@ public class ExperimentDefinitionValidateTests
         Assert.Null(error.ExperimentIndex);
     }
 
+    [Fact]
+    public void Validate_UnsupportedGuardrailMetric_MessageListsAllowedMetrics()
+    {
+        var error = Assert.Throws<ExperimentDefinitionException>(() =>
+            (ExperimentFixtures.Fixed("checkout") with { Guardrails = [new("revenue", GuardrailDirection.MustNotDecrease), new("bounce_rate", GuardrailDirection.MustNotIncrease)] }).Validate());
+
+        Assert.Equal("experiment 'checkout': field 'guardrails[1].metric': unsupported guardrail metric 'bounce_rate' (allowed: conversion, revenue)", error.Message);
+    }
+
     public static TheoryData<string, ExperimentDefinition, string> Cases => new()
     {
         { "bad id", ExperimentFixtures.Fixed() with { Id = "Bad Id" }, "id" },
@@ -37,6 +46,7 @@ public class ExperimentDefinitionValidateTests
         { "empty salt", ExperimentFixtures.Fixed() with { Salt = "" }, "salt" },
         { "version zero", ExperimentFixtures.Fixed() with { Version = 0 }, "version" },
         { "duplicate guardrail", ExperimentFixtures.Fixed() with { Guardrails = [new("revenue", GuardrailDirection.MustNotDecrease), new("revenue", GuardrailDirection.MustNotIncrease)] }, "guardrails[1].metric" },
+        { "unsupported guardrail metric", ExperimentFixtures.Fixed() with { Guardrails = [new("latency", GuardrailDirection.MustNotIncrease)] }, "guardrails[0].metric" },
         { "factorial variants not the product", ExperimentFixtures.Factorial() with { Variants = [new("a", 1), new("b", 1)] }, "variants" },
         { "factorial single level", ExperimentFixtures.Factorial() with { Factors = [new("color", ["red"])] }, "factors[0].levels" },
     };

@@ -131,6 +131,8 @@ internal static class ExperimentDefinitionValidator
             var g = guardrails[i];
             if (g is null || string.IsNullOrEmpty(g.Metric) || !ExperimentDefinition.IdPattern().IsMatch(g.Metric))
                 throw fail($"guardrails[{i}].metric", $"invalid metric name '{g?.Metric}' (allowed: lowercase letters, digits, '_' and '-')");
+            if (!ExperimentNames.GuardrailMetrics.Contains(g.Metric))
+                throw fail($"guardrails[{i}].metric", $"unsupported guardrail metric '{g.Metric}' (allowed: {string.Join(", ", ExperimentNames.GuardrailMetrics)})");
             if (!seen.Add(g.Metric))
                 throw fail($"guardrails[{i}].metric", $"duplicate guardrail '{g.Metric}'");
             if (!Enum.IsDefined(g.Direction))

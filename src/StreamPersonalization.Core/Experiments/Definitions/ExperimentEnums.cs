@@ -62,6 +62,12 @@ public static class ExperimentNames
         ["must_not_decrease"] = GuardrailDirection.MustNotDecrease, ["must_not_increase"] = GuardrailDirection.MustNotIncrease,
     };
 
+    /// <summary>
+    /// Guardrail metrics the experiment entity can test, because its per-arm sums hold them: <c>conversion</c> (per-user 0/1)
+    /// and <c>revenue</c> (per-user value total).
+    /// </summary>
+    public static readonly IReadOnlyList<string> GuardrailMetrics = ["conversion", "revenue"];
+
     /// <summary>The wire name of an enum value (the key mapping to it in the table above).</summary>
     public static string Of<T>(IReadOnlyDictionary<string, T> table, T value) where T : struct, Enum =>
         table.First(p => EqualityComparer<T>.Default.Equals(p.Value, value)).Key;

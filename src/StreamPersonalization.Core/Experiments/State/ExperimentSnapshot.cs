@@ -56,8 +56,11 @@ public sealed record ComparisonSnapshot(
 /// <summary>Sample-ratio-mismatch check against the intended shares.</summary>
 public sealed record SrmSnapshot(double Statistic, int DegreesOfFreedom, double PValue, bool Fired, string? Error);
 
-/// <summary>An alert the snapshot raises (deduplicated downstream by code and experiment).</summary>
-public sealed record SnapshotAlert(string Code, string Severity, string Message);
+/// <summary>
+/// An alert raised at this snapshot: the detector code, severity and message, plus (once the detectors have run, see
+/// <see cref="ExperimentState.EvaluateAlerts"/>) the subject (arm, arm:metric) and the state version it was raised at.
+/// </summary>
+public sealed record SnapshotAlert(string Code, string Severity, string Message, string? Subject = null, long? RaisedAtVersion = null);
 
 /// <summary>
 /// Everything the dashboard, the API and bandit assignment read about an experiment at one state version.

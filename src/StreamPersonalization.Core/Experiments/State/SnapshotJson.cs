@@ -48,6 +48,8 @@ public static class SnapshotJson
                 w.WriteString("code", a.Code);
                 w.WriteString("severity", a.Severity);
                 w.WriteString("message", a.Message);
+                OptionalString(w, "subject", a.Subject);
+                if (a.RaisedAtVersion is { } since) w.WriteNumber("raisedAtVersion", since); else w.WriteNull("raisedAtVersion");
                 w.WriteEndObject();
             }
             w.WriteEndArray();

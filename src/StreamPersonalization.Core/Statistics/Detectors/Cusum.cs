@@ -28,6 +28,15 @@ public sealed record Cusum(double K, double H, int WarmUp, long Count, double Ba
     /// <summary>Baseline standard deviation σ₀ (sample, n − 1).</summary>
     public double BaselineStdDev => Count >= 2 ? Math.Sqrt(BaselineM2 / (Math.Min(Count, WarmUp) - 1)) : 0;
 
+    /// <summary>S⁺ and S⁻ after folding in x, before the restart an alarm causes (the evidence an alarm is raised on). Only meaningful while <see cref="Monitoring"/>.</summary>
+    public (double Upper, double Lower) Sums(double x)
+    {
+        var sigma = BaselineStdDev;
+        // A constant baseline has σ₀ = 0: any change is then infinitely many σ away, and no change is zero.
+        var u = sigma > 0 ? (x - BaselineMean) / sigma : (x == BaselineMean ? 0 : Math.Sign(x - BaselineMean) * double.MaxValue);
+        return (Math.Max(0, Upper + u - K), Math.Max(0, Lower - u - K));
+    }
+
     /// <summary>Folds one per-minute value in and says whether a shift was detected.</summary>
     public (Cusum State, bool Alarm) Update(double x)
     {
@@ -39,11 +48,7 @@ public sealed record Cusum(double K, double H, int WarmUp, long Count, double Ba
             var mean = BaselineMean + d / n;
             return (this with { Count = n, BaselineMean = mean, BaselineM2 = BaselineM2 + d * (x - mean) }, false);
         }
-        var sigma = BaselineStdDev;
-        // A constant baseline has σ₀ = 0: any change is then infinitely many σ away, and no change is zero.
-        var u = sigma > 0 ? (x - BaselineMean) / sigma : (x == BaselineMean ? 0 : Math.Sign(x - BaselineMean) * double.MaxValue);
-        var upper = Math.Max(0, Upper + u - K);
-        var lower = Math.Max(0, Lower - u - K);
+        var (upper, lower) = Sums(x);
         var alarm = upper > H || lower > H;
         return alarm ? (this with { Count = Count + 1, Upper = 0, Lower = 0 }, true) : (this with { Count = Count + 1, Upper = upper, Lower = lower }, false);
     }

@@ -27,6 +27,17 @@ public sealed record Ewma(double Lambda, double Limit, int WarmUp, long Count, d
     /// <summary>Baseline standard deviation σ₀ (sample, n − 1).</summary>
     public double BaselineStdDev => Count >= 2 ? Math.Sqrt(BaselineM2 / (Math.Min(Count, WarmUp) - 1)) : 0;
 
+    /// <summary>|z − μ₀| / (σ₀√(λ/(2 − λ))): the distance of the smoothed value from the baseline in units of its own σ, compared with L (∞ when σ₀ = 0 and z ≠ μ₀).</summary>
+    public double Deviation
+    {
+        get
+        {
+            var d = Math.Abs(Smoothed - BaselineMean);
+            var sd = BaselineStdDev * Math.Sqrt(Lambda / (2 - Lambda));
+            return sd > 0 ? d / sd : d == 0 ? 0 : double.PositiveInfinity;
+        }
+    }
+
     /// <summary>Folds one per-minute value in and says whether the chart is out of control.</summary>
     public (Ewma State, bool Alarm) Update(double x)
     {
