@@ -49,13 +49,13 @@ public sealed class CliTests(KafkaFixture kafka) : IDisposable
     {
         const string topic = "cli-health";
         kafka.Cluster.CreateTopic(topic, 2);
-        foreach (var t in new[] { "cli-health-s", "cli-health-c", "cli-health-d", "cli-health-x", "cli-health-y" }) kafka.Cluster.CreateTopic(t, 2);
+        foreach (var t in new[] { "cli-health-s", "cli-health-c", "cli-health-d", "cli-health-x", "cli-health-y", "cli-health-a" }) kafka.Cluster.CreateTopic(t, 2);
         var port = 18_000 + Random.Shared.Next(1_000);
         using var node = NodeProcess.Start([
             "run", "--bootstrap", kafka.Bootstrap, "--data-dir", _dir, "--urls", $"http://127.0.0.1:{port}",
             "--set", $"Kafka:ClickstreamTopic={topic}", "--set", "Kafka:SessionsTopic=cli-health-s", "--set", "Kafka:SegmentChangesTopic=cli-health-c",
             "--set", "Kafka:DeadLetterTopic=cli-health-d", "--set", "Kafka:ExperimentStatsTopic=cli-health-x", "--set", "Node:GroupId=cli-health",
-            "--set", "Kafka:ExperimentStateTopic=cli-health-y", "--set", "Node:ExperimentsGroupId=cli-health-experiments",
+            "--set", "Kafka:ExperimentStateTopic=cli-health-y", "--set", "Kafka:AlertsTopic=cli-health-a", "--set", "Node:ExperimentsGroupId=cli-health-experiments",
         ]);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow.AddSeconds(60);

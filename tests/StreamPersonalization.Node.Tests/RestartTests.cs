@@ -50,7 +50,7 @@ public sealed class RestartTests(KafkaFixture kafka, ITestOutputHelper output) :
             "run", "--bootstrap", kafka.Bootstrap, "--node-id", $"killed-{name}", "--data-dir", _dir, "--log-level", "Information", "--urls", "none", .. storeArgs,
             "--set", $"Kafka:ClickstreamTopic={killedRun.ClickstreamTopic}", "--set", $"Kafka:SessionsTopic={killedRun.SessionsTopic}",
             "--set", $"Kafka:SegmentChangesTopic={killedRun.SegmentChangesTopic}", "--set", $"Kafka:DeadLetterTopic={killedRun.DeadLetterTopic}", "--set", $"Kafka:ExperimentStatsTopic={killedRun.ExperimentStatsTopic}",
-            "--set", $"Kafka:ExperimentStateTopic={killedRun.ExperimentStateTopic}", "--set", $"Node:ExperimentsGroupId=restart-{name}-experiments",
+            "--set", $"Kafka:ExperimentStateTopic={killedRun.ExperimentStateTopic}", "--set", $"Kafka:AlertsTopic={killedRun.AlertsTopic}", "--set", $"Node:ExperimentsGroupId=restart-{name}-experiments",
             "--set", "Kafka:ConsumerSettings:session.timeout.ms=6000", "--set", $"Node:GroupId=restart-{name}-killed",
             "--set", "Node:CheckpointInterval=00:00:00.100", "--set", "Node:CheckpointMaxRecords=500",
             "--set", "Sessions:Grace=00:00:30", "--set", "Sessions:MaxLength=01:00:00",

@@ -61,7 +61,7 @@ internal static class RunCommand
         await using var serving = experiments is null ? null
             : await ExperimentServing.StartAsync(settings, settings.Kafka, experiments, catalog, store, loggers, ct);
         var stage = serving is null ? null
-            : new ExperimentStage(settings.Node, settings.Experiments, settings.Kafka, serving.Services.Catalog, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers);
+            : new ExperimentStage(settings.Node, settings.Experiments, settings.Kafka, serving.Services.Catalog, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers, settings.Detectors);
         var staging = stage?.RunAsync(stop.Token) ?? Task.CompletedTask;
         await using var http = settings.Http.Disabled ? null : await HealthEndpoints.StartAsync(node, settings.Http, serving?.Services, loggers, ct);
         while (!running.IsCompleted)

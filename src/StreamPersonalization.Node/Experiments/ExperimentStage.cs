@@ -3,6 +3,7 @@ using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using StreamPersonalization.Core.Checkpoints;
+using StreamPersonalization.Core.Experiments.Alerts;
 using StreamPersonalization.Core.Experiments.Definitions;
 using StreamPersonalization.Core.Experiments.State;
 using StreamPersonalization.Node.Kafka;
@@ -18,14 +19,23 @@ namespace StreamPersonalization.Node.Experiments;
 /// checkpoints at the snapshot cadence; a crash re-reads at most one interval, and ranges apply once). Delta volume is
 /// one record per experiment per user-shard checkpoint, so one thread serves all partitions.
 /// </summary>
+/// <remarks>
+/// Detectors run at every snapshot: the experiment's <see cref="AlertBook"/> (checkpointed with its state) reports
+/// only changes (raised, escalated, resolved), which go to <c>alerts</c> keyed by alert key with the alert id as
+/// record id; the snapshot lists the alerts currently raised. Alerts are produced before the checkpoint commits,
+/// so a crash may publish one again with the same id (downstream de-duplicates by id), never lose it.
+/// </remarks>
 public sealed class ExperimentStage(NodeOptions options, ExperimentOptions experiments, KafkaOptions kafka, ExperimentCatalogSource catalog,
-    ICheckpointStore store, IKafkaClientFactory clients, ILoggerFactory loggers)
+    ICheckpointStore store, IKafkaClientFactory clients, ILoggerFactory loggers, DetectorOptions? detectors = null)
 {
     private readonly ILogger _log = loggers.CreateLogger<ExperimentStage>();
     private readonly Dictionary<int, ExperimentPartition> _partitions = new();
 
     /// <summary>Snapshots published so far.</summary>
     public long SnapshotsPublished { get; private set; }
+
+    /// <summary>Alert changes published so far.</summary>
+    public long AlertsPublished { get; private set; }
 
     public Task RunAsync(CancellationToken ct) => Task.Factory.StartNew(() => Loop(ct), TaskCreationOptions.LongRunning);
 
@@ -82,13 +92,26 @@ public sealed class ExperimentStage(NodeOptions options, ExperimentOptions exper
         {
             var state = p.State(id);
             // Seeded by experiment and version: a replayed snapshot is identical.
-            var snapshot = SnapshotCalculator.Compute(state, ExperimentShape.From(catalog.Current[id]), Seed(id, state.Sequence));
+            var definition = catalog.Current[id];
+            var shape = ExperimentShape.From(definition);
+            var evaluation = state.EvaluateAlerts(SnapshotCalculator.Compute(state, shape, Seed(id, state.Sequence)), shape, AlertPolicy.From(definition), detectors);
             producer.Produce(kafka.ExperimentStateTopic, new Message<byte[], byte[]>
             {
                 Key = Encoding.UTF8.GetBytes(id),
-                Value = SnapshotJson.ToUtf8(snapshot),
+                Value = SnapshotJson.ToUtf8(evaluation.Snapshot),
                 Headers = new Headers { { KafkaShardOutput.RecordIdHeader, Encoding.UTF8.GetBytes($"{id}/{state.Sequence}") } },
             });
+            foreach (var alert in evaluation.Changes)
+            {
+                producer.Produce(kafka.AlertsTopic, new Message<byte[], byte[]>
+                {
+                    Key = Encoding.UTF8.GetBytes(alert.Key),
+                    Value = AlertJson.ToUtf8(alert),
+                    Headers = new Headers { { KafkaShardOutput.RecordIdHeader, Encoding.UTF8.GetBytes(alert.Id) } },
+                });
+                _log.Log(alert.Severity == AlertSeverity.Critical ? LogLevel.Warning : LogLevel.Information, "Alert {AlertId}: {Message}", alert.Id, alert.Message);
+                AlertsPublished++;
+            }
             writes.Add(new EntityWrite(id, state.ToBytes(), null));
             SnapshotsPublished++;
         }

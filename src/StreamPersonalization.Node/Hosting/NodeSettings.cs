@@ -23,7 +23,9 @@ public sealed record NodeSettings(
     string SegmentsFile,
     string? ExperimentsFile,
     HttpOptions Http,
-    Experiments.ExperimentOptions Experiments)
+    Experiments.ExperimentOptions Experiments,
+    Core.Experiments.Alerts.DetectorOptions Detectors,
+    Core.Experiments.Alerts.DataQualityOptions DataQuality)
 {
     public static NodeSettings Load(string? configFile, IReadOnlyDictionary<string, string?>? overrides = null)
     {
@@ -58,7 +60,9 @@ public sealed record NodeSettings(
             config["Segments:File"] ?? Path.Combine("config", "segments.yaml"),
             ExperimentsFileFrom(config),
             Bind<HttpOptions>(config, "Http"),
-            Bind<Experiments.ExperimentOptions>(config, "Experiments"));
+            Bind<Experiments.ExperimentOptions>(config, "Experiments"),
+            Bind<Core.Experiments.Alerts.DetectorOptions>(config, "Detectors"),
+            Bind<Core.Experiments.Alerts.DataQualityOptions>(config, "DataQuality"));
         return settings;
     }
 
@@ -70,6 +74,8 @@ public sealed record NodeSettings(
         Shards.Validate();
         Http.Validate();
         Experiments.Validate();
+        Detectors.Validate();
+        DataQuality.Validate();
         if (!CheckpointStoreFactory.Providers.Contains(StorageProvider.ToLowerInvariant()))
             throw new ArgumentOutOfRangeException("Storage:Provider", StorageProvider, $"Configuration key 'Storage:Provider' is '{StorageProvider}'; allowed: {string.Join(", ", CheckpointStoreFactory.Providers)}.");
         if (StorageProvider.Equals("sqlite", StringComparison.OrdinalIgnoreCase)) Sqlite.Validate(); else Postgres.Validate();

@@ -168,7 +168,7 @@ public sealed class ShardRunner
         var writes = _shard.TakeDirty();
         var next = NextOffset;
         // Experiment deltas for exactly this checkpoint's range go into the store's outbox in the same transaction.
-        var outbox = _shard.ExperimentDeltas?.Take(Partition, next)
+        var outbox = _shard.ExperimentDeltas?.Take(Partition, next, _shard.WatermarkMs == long.MinValue ? null : _shard.WatermarkMs)
             .Select(d => new OutboxMessage(_experimentStatsTopic, System.Text.Encoding.UTF8.GetBytes(d.ExperimentId), d.ToBytes()))
             .ToList();
         var batch = new CheckpointBatch(Scope, Partition, _storedOffset, next, _shard.WatermarkMs, _shard.SaveShardState(), writes, outbox);

@@ -57,10 +57,10 @@ public sealed class ExperimentConvergenceTests(KafkaFixture kafka) : IAsyncLifet
         _run = new KafkaOptions
         {
             BootstrapServers = kafka.Bootstrap, ClickstreamTopic = $"clicks-{name}", SessionsTopic = $"sessions-{name}", SegmentChangesTopic = $"segments-{name}",
-            DeadLetterTopic = $"dlq-{name}", ExperimentStatsTopic = $"xstats-{name}", ExperimentStateTopic = $"xstate-{name}",
+            DeadLetterTopic = $"dlq-{name}", ExperimentStatsTopic = $"xstats-{name}", ExperimentStateTopic = $"xstate-{name}", AlertsTopic = $"alerts-{name}",
             ConsumerSettings = new() { ["session.timeout.ms"] = "6000" },
         };
-        foreach (var t in new[] { _run.ClickstreamTopic, _run.SessionsTopic, _run.SegmentChangesTopic, _run.DeadLetterTopic, _run.ExperimentStatsTopic, _run.ExperimentStateTopic })
+        foreach (var t in new[] { _run.ClickstreamTopic, _run.SessionsTopic, _run.SegmentChangesTopic, _run.DeadLetterTopic, _run.ExperimentStatsTopic, _run.ExperimentStateTopic, _run.AlertsTopic })
             kafka.Cluster.CreateTopic(t, PipelineScenario.Partitions);
         _bed = await AssignmentTestBed.OpenAsync(Path.Combine(_dir, "converge.db"), catalog);
         var node = new StreamNode(new NodeOptions { NodeId = name, GroupId = $"{name}-users", CheckpointInterval = TimeSpan.FromMilliseconds(200) },
@@ -124,6 +124,32 @@ public sealed class ExperimentConvergenceTests(KafkaFixture kafka) : IAsyncLifet
         Assert.True(allocation["high"] > 0.8, $"allocation {string.Join(", ", allocation)}");
         Assert.True(assigned["high"] > assigned["mid"] && assigned["high"] > assigned["low"], $"assigned {string.Join(", ", assigned)}");
         Assert.True(assigned["high"] > total / 2, $"assigned {string.Join(", ", assigned)}");
+    }
+
+    [Fact]
+    public async Task OffSplitServing_RaisesOneSampleRatioMismatchAlert()
+    {
+        // Served 55/45 on a 50/50 experiment (a broken client, say): χ² = 40 on 4,000 users, p ≈ 2.5e-10 < 0.0005.
+        var served = Enumerable.Range(0, 4000).Select(i => new AssignmentAnswer("conv-fixed", $"srm-{i:D4}", i % 20 < 11 ? "control" : "treatment", "assigned", false, 1)).ToList();
+        Simulate("conv-fixed", served);
+        var snapshot = await AwaitSnapshotAsync("conv-fixed", served.Count);
+        Assert.True(snapshot.GetProperty("srm").GetProperty("fired").GetBoolean(), snapshot.GetProperty("srm").ToString());
+        Assert.Contains(snapshot.GetProperty("alerts").EnumerateArray(), a => a.GetProperty("code").GetString() == "srm");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        List<JsonElement> alerts;
+        while ((alerts = TopicReader.ReadAll(kafka.Bootstrap, _run.AlertsTopic, PipelineScenario.Partitions)
+                   .Select(r => JsonDocument.Parse(r.Message.Value).RootElement.Clone()).ToList()).Count == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no alert published");
+            await Task.Delay(200);
+        }
+        await Task.Delay(1000);   // several more snapshot rounds: the raised alert must not be repeated
+        alerts = TopicReader.ReadAll(kafka.Bootstrap, _run.AlertsTopic, PipelineScenario.Partitions).Select(r => JsonDocument.Parse(r.Message.Value).RootElement.Clone()).ToList();
+        var srm = Assert.Single(alerts);
+        Assert.Equal("srm", srm.GetProperty("detector").GetString());
+        Assert.Equal("raised", srm.GetProperty("state").GetString());
+        Assert.Equal("critical", srm.GetProperty("severity").GetString());
+        Assert.True(srm.GetProperty("evidence").EnumerateObject().Any(), srm.ToString());
     }
 
     /// <summary>Produces an exposure for every assigned user and a conversion with the variant's true probability; returns (users, conversions) per variant.</summary>

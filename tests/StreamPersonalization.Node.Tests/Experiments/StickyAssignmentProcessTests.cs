@@ -24,7 +24,7 @@ public sealed class StickyAssignmentProcessTests(KafkaFixture kafka) : IDisposab
         "run", "--bootstrap", kafka.Bootstrap, "--node-id", id, "--data-dir", Path.Combine(_dir, id), "--urls", $"http://127.0.0.1:{port}",
         "--store", "postgres", "--postgres", postgres,
         "--set", $"Kafka:ClickstreamTopic={_name}-in", "--set", $"Kafka:SessionsTopic={_name}-s", "--set", $"Kafka:SegmentChangesTopic={_name}-c",
-        "--set", $"Kafka:DeadLetterTopic={_name}-d", "--set", $"Kafka:ExperimentStatsTopic={_name}-x", "--set", $"Kafka:ExperimentStateTopic={_name}-y",
+        "--set", $"Kafka:DeadLetterTopic={_name}-d", "--set", $"Kafka:ExperimentStatsTopic={_name}-x", "--set", $"Kafka:ExperimentStateTopic={_name}-y", "--set", $"Kafka:AlertsTopic={_name}-a",
         "--set", $"Node:GroupId={_name}-users", "--set", $"Node:ExperimentsGroupId={_name}-experiments",
         "--set", $"Http:AdminToken={Token}", "--set", "Experiments:DefinitionRefreshInterval=00:00:00.200",
     ]);
@@ -38,7 +38,7 @@ public sealed class StickyAssignmentProcessTests(KafkaFixture kafka) : IDisposab
     [Fact]
     public async Task Assignments_StayStickyAcrossNodesDefinitionChangesAndRestarts()
     {
-        foreach (var t in new[] { "in", "s", "c", "d", "x", "y" }) kafka.Cluster.CreateTopic($"{_name}-{t}", 2);
+        foreach (var t in new[] { "in", "s", "c", "d", "x", "y", "a" }) kafka.Cluster.CreateTopic($"{_name}-{t}", 2);
         await using var pg = await TestPostgres.CreateAsync();
         var (portA, portB) = (19_000 + Random.Shared.Next(500), 19_500 + Random.Shared.Next(500));
         var a = StartNode("node-a", portA, pg.ConnectionString);

@@ -84,13 +84,14 @@ public sealed class ExperimentDeltaBuilder
     }
 
     /// <summary>The accumulated deltas up to source offset <paramref name="to"/>, one per experiment with activity; then starts empty.</summary>
-    public List<ExperimentDelta> Take(int partition, long to)
+    /// <param name="watermarkMs">The shard's event-time watermark at <paramref name="to"/> (null before its first event); experiment entities chart per-minute rates by it.</param>
+    public List<ExperimentDelta> Take(int partition, long to, long? watermarkMs = null)
     {
         var result = _arms.GroupBy(kv => kv.Key.Experiment, StringComparer.Ordinal)
             .Select(g => new ExperimentDelta(g.Key, partition, _rangeEnds.GetValueOrDefault(g.Key, 0), to,
                 g.Select(kv => new ArmDelta(kv.Key.Variant, kv.Value.Users, kv.Value.Conversions, kv.Value.ValueSum,
                     kv.Value.ValueSumSquares, kv.Value.CovariateSum, kv.Value.CovariateSumSquares, kv.Value.CrossSum)
-                { Histogram = ValueHistogram.From(kv.Value.Bins) }).ToList()))
+                { Histogram = ValueHistogram.From(kv.Value.Bins) }).ToList(), watermarkMs))
             .ToList();
         foreach (var d in result) _rangeEnds[d.ExperimentId] = to;
         _arms.Clear();
