@@ -30,33 +30,34 @@ public sealed class SqliteAssignmentStore(SqliteStoreOptions options) : IAssignm
     }
 
     /// <inheritdoc />
+    /// <remarks>Two statements per batch whatever its size: the candidates travel as one JSON array parameter.</remarks>
     public async Task<IReadOnlyList<StoredAssignment>> AddIfAbsentAsync(IReadOnlyList<StoredAssignment> candidates, CancellationToken ct = default)
     {
         if (candidates.Count == 0) return [];
+        var rows = JsonSerializer.Serialize(candidates.Select(c => new object[] { c.ExperimentId, c.UserKey, c.Variant, c.DefinitionVersion, c.AssignedAtMs }));
         await using var connection = await _connections.OpenAsync(ct).ConfigureAwait(false);
         await using var transaction = connection.BeginTransaction(deferred: false);
-        await using var insert = connection.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText = """
-            INSERT INTO sp_assignments (experiment_id, user_key, variant, definition_version, assigned_at_ms)
-            VALUES ($e, $u, $v, $dv, $at) ON CONFLICT (experiment_id, user_key) DO NOTHING
-            """;
-        var (e, u, v, dv, at) = (insert.Parameters.Add("$e", SqliteType.Text), insert.Parameters.Add("$u", SqliteType.Text),
-            insert.Parameters.Add("$v", SqliteType.Text), insert.Parameters.Add("$dv", SqliteType.Integer), insert.Parameters.Add("$at", SqliteType.Integer));
-        await using var select = connection.CreateCommand();
-        select.Transaction = transaction;
-        select.CommandText = """
-            SELECT experiment_id, user_key, variant, definition_version, assigned_at_ms FROM sp_assignments
-            WHERE experiment_id = $e AND user_key = $u
-            """;
-        var (se, su) = (select.Parameters.Add("$e", SqliteType.Text), select.Parameters.Add("$u", SqliteType.Text));
-        var stored = new List<StoredAssignment>(candidates.Count);
-        foreach (var c in candidates)
+        await using (var insert = connection.CreateCommand())
         {
-            (e.Value, u.Value, v.Value, dv.Value, at.Value) = (c.ExperimentId, c.UserKey, c.Variant, c.DefinitionVersion, c.AssignedAtMs);
+            insert.Transaction = transaction;
+            insert.CommandText = """
+                INSERT INTO sp_assignments (experiment_id, user_key, variant, definition_version, assigned_at_ms)
+                SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each($rows) WHERE true
+                ON CONFLICT (experiment_id, user_key) DO NOTHING
+                """;
+            insert.Parameters.AddWithValue("$rows", rows);
             await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            (se.Value, su.Value) = (c.ExperimentId, c.UserKey);
-            stored.AddRange(await ReadAllAsync(select, ct).ConfigureAwait(false));
+        }
+        List<StoredAssignment> stored;
+        await using (var select = connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText = """
+                SELECT a.experiment_id, a.user_key, a.variant, a.definition_version, a.assigned_at_ms
+                FROM json_each($rows) AS k JOIN sp_assignments a ON a.experiment_id = k.value ->> 0 AND a.user_key = k.value ->> 1
+                """;
+            select.Parameters.AddWithValue("$rows", rows);
+            stored = await ReadAllAsync(select, ct).ConfigureAwait(false);
         }
         await transaction.CommitAsync(ct).ConfigureAwait(false);
         return stored;
