@@ -57,7 +57,7 @@ public sealed class EventDecoderPropertyFilterTests(ITestOutputHelper output)
     [Fact]
     public void Decode_GeneratedStream_SameVerdictsWithAndWithoutFilter_AndPrintsThroughput()
     {
-        var records = new ClickstreamGenerator(new ClickstreamGeneratorOptions { Seed = 5, Users = 20_000, BadRecordShare = 0.01 }).Generate(100_000).ToList();
+        var records = new ClickstreamGenerator(new ClickstreamGeneratorOptions { Seed = 5, Users = 20_000, BadRecordShare = 0.01 }).Generate(50_000).ToList();
         var keys = records.Select(r => r.Key is null ? [] : Encoding.UTF8.GetBytes(r.Key)).ToArray();
         var plain = new EventDecoder(new DecoderOptions());
         var filtered = new EventDecoder(new DecoderOptions(), propertyFilter: PropertyFilter.Create(Allowlist));

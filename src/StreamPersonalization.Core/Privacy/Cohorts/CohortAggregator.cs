@@ -32,11 +32,13 @@ public sealed class CohortAggregator
     public const int Statistics = 4;
 
     private readonly double[] _scales;
+    private readonly string[] _names;
 
     public CohortAggregator(CohortReleaseOptions options)
     {
         Options = options.Validate();
         Bands = new CohortBands(options.Bands);
+        _names = Bands.All.Select(Bands.Name).ToArray();
         EpsilonPerStatistic = options.EpsilonPerRelease / Statistics;
         DeltaPerStatistic = options.Mechanism == DpMechanism.Gaussian ? options.DeltaPerRelease / Statistics : 0;
         double[] sensitivities = [1, options.MaxSessionSeconds, 1, options.MaxRevenue];
@@ -90,7 +92,7 @@ public sealed class CohortAggregator
     public CohortReleaseResult Release(CohortTotals totals, string period, ulong seed, PrivacyAccountant accountant)
     {
         if (!ReferenceEquals(totals.Bands, Bands)) throw new ArgumentException("totals were aggregated with other cohort bands", nameof(totals));
-        var names = Bands.All.Select(Bands.Name).ToArray();
+        var names = _names;
         var charge = accountant.TryCharge(period, names, Options.ChargePerRelease);
         if (!charge.Approved) return new(false, [], Audit(period, charge, 0, 0), seed, 0);
 
