@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -24,6 +25,7 @@ namespace StreamPersonalization.Core.Privacy.Pseudonymization;
 /// <see cref="PseudonymCache"/> in front on hot paths. Thread-safe: each thread reuses its own
 /// <see cref="IncrementalHash"/> so the key schedule is not rebuilt from scratch per call.
 /// </summary>
+[SkipLocalsInit]   // stack buffers are fully written before use
 public sealed class UserIdPseudonymizer : IDisposable
 {
     /// <summary>HMAC-SHA256 output length in bytes.</summary>
