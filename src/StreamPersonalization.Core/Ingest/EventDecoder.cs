@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using StreamPersonalization.Core.Events;
+using StreamPersonalization.Core.Privacy.Minimisation;
 
 namespace StreamPersonalization.Core.Ingest;
 
@@ -11,13 +12,23 @@ namespace StreamPersonalization.Core.Ingest;
 /// Precedence: size, then UTF-8/JSON syntax (the whole value is read even after a field error, so a
 /// truncated record is <c>not_json</c>, never a field error), then field types, required fields,
 /// timestamp, key. One instance per shard (it owns a <see cref="StringPool"/>).
+/// <para>
+/// Data minimisation hook: with a <paramref name="propertyFilter"/> (from <c>PropertyFilter.Create(Privacy:Properties)</c>,
+/// null when disabled) a valid event's <c>properties</c> object is re-read after validation (its type may follow it
+/// in the JSON) and the kept properties and drop counts are returned in <see cref="DecodeResult.Properties"/>.
+/// Without one, properties are skipped unread as before and <see cref="DecodeResult.Properties"/> is null.
+/// </para>
 /// </summary>
-public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null)
+public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null, PropertyFilter? propertyFilter = null)
 {
     private readonly DecoderOptions _options = options.Validate();
     private readonly StringPool _pool = pool ?? new StringPool();
+    private readonly PropertyFilter? _propertyFilter = propertyFilter;
 
     public DecoderOptions Options => _options;
+
+    /// <summary>The minimisation applied to <c>properties</c>, or null when properties are only counted.</summary>
+    public PropertyFilter? PropertyFilter => _propertyFilter;
 
     /// <param name="key">Kafka record key (UTF-8), empty when absent.</param>
     /// <param name="value">Kafka record value.</param>
@@ -49,10 +60,10 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
             return DecodeResult.Reject(RejectReason.NotJson, $"invalid JSON at byte {ex.BytePositionInLine}: {FirstLine(ex.Message)}");
         }
         if (fields.Error is { } error) return DecodeResult.Reject(error.Reason, error.Detail);
-        return Build(ref fields, key, kafkaTimestampMs, fallbackEventId);
+        return Build(ref fields, key, value, kafkaTimestampMs, fallbackEventId);
     }
 
-    private DecodeResult Build(ref RawFields f, ReadOnlySpan<byte> key, long kafkaTimestampMs, EventIdFallback fallbackEventId)
+    private DecodeResult Build(ref RawFields f, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long kafkaTimestampMs, EventIdFallback fallbackEventId)
     {
         if (string.IsNullOrEmpty(f.UserId)) return DecodeResult.Reject(RejectReason.MissingField, "user_id is missing or empty");
         if (string.IsNullOrEmpty(f.TypeName)) return DecodeResult.Reject(RejectReason.MissingField, "type is missing or empty");
@@ -67,9 +78,14 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
         if (!key.IsEmpty && !KeyEquals(key, f.UserId))
             return DecodeResult.Reject(RejectReason.KeyMismatch, "record key differs from user_id");
         var type = EventTypes.Parse(f.TypeName);
-        return DecodeResult.Ok(new ClickEvent(
+        var e = new ClickEvent(
             f.EventId ?? fallbackEventId.ToString(), f.UserId, type, f.TypeName, f.TsMs,
-            f.Page, f.Device, f.Country, f.Value, f.ExperimentId, f.Variant, f.PropertyCount));
+            f.Page, f.Device, f.Country, f.Value, f.ExperimentId, f.Variant, f.PropertyCount);
+        if (_propertyFilter is null) return DecodeResult.Ok(e);
+        var properties = f.PropertiesLength == 0
+            ? PropertyFilterResult.Empty
+            : _propertyFilter.FilterJson(f.TypeName, value.Slice(f.PropertiesStart, f.PropertiesLength), _pool);
+        return DecodeResult.Ok(e, properties);
     }
 
     private static bool KeyEquals(ReadOnlySpan<byte> key, string userId)
@@ -164,11 +180,18 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
             return;
         }
         var depth = reader.CurrentDepth;
+        var start = reader.TokenStartIndex;
         CheckDepth(ref reader);
         while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
         {
             if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 1) f.PropertyCount++;
             CheckDepth(ref reader);
+        }
+        // Remember where the object lies for the minimisation pass (a repeated "properties" key: the last one wins).
+        if (_propertyFilter is not null)
+        {
+            f.PropertiesStart = (int)start;
+            f.PropertiesLength = (int)(reader.BytesConsumed - start);
         }
     }
 
@@ -224,7 +247,7 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
         public bool HasTs;
         public long TsMs;
         public double? Value;
-        public int PropertyCount;
+        public int PropertyCount, PropertiesStart, PropertiesLength;
         public (RejectReason Reason, string Detail)? Error;
 
         public void Fail(RejectReason reason, string detail) => Error ??= (reason, detail);
