@@ -144,6 +144,93 @@ public sealed class FaultToleranceTests(KafkaFixture kafka) : IDisposable
         Assert.True(continued >= poisonIds.Count * 3 / 4, $"{continued} of {poisonIds.Count} poisoned users had later events processed");
     }
 
+    /// <summary>A store whose every call fails while <see cref="Down"/> is set, like a database that was stopped.</summary>
+    private sealed class OutageStore(ICheckpointStore inner) : ICheckpointStore
+    {
+        public volatile bool Down;
+        public long FailedCalls;
+
+        private void Check()
+        {
+            if (!Down) return;
+            Interlocked.Increment(ref FailedCalls);
+            throw new IOException("database unavailable (test outage)");
+        }
+
+        public Task InitializeAsync(CancellationToken ct = default) { Check(); return inner.InitializeAsync(ct); }
+        public Task<PartitionCheckpoint?> LoadCheckpointAsync(string scope, int partition, CancellationToken ct = default) { Check(); return inner.LoadCheckpointAsync(scope, partition, ct); }
+        public Task<byte[]?> LoadEntityAsync(string scope, int partition, string key, CancellationToken ct = default) { Check(); return inner.LoadEntityAsync(scope, partition, key, ct); }
+        public Task<IReadOnlyList<EntityTimer>> LoadTimersAsync(string scope, int partition, CancellationToken ct = default) { Check(); return inner.LoadTimersAsync(scope, partition, ct); }
+        public Task CommitAsync(CheckpointBatch batch, CancellationToken ct = default) { Check(); return inner.CommitAsync(batch, ct); }
+        public IAsyncEnumerable<StoredEntity> ReadEntitiesAsync(string scope, int? partition = null, CancellationToken ct = default) { Check(); return inner.ReadEntitiesAsync(scope, partition, ct); }
+        public Task<IReadOnlyList<PartitionCheckpoint>> LoadCheckpointsAsync(string scope, CancellationToken ct = default) { Check(); return inner.LoadCheckpointsAsync(scope, ct); }
+        public Task<IReadOnlyList<StoredOutboxMessage>> ReadOutboxAsync(string scope, IReadOnlyCollection<int> partitions, int max, CancellationToken ct = default) { Check(); return inner.ReadOutboxAsync(scope, partitions, max, ct); }
+        public Task DeleteOutboxAsync(IReadOnlyCollection<long> ids, CancellationToken ct = default) { Check(); return inner.DeleteOutboxAsync(ids, ct); }
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task StoreOutage_ShardsStallRetryWithBackoffReportItAndRecoverWithoutLoss()
+    {
+        var scenario = new PipelineScenario(kafka, "outage", seed: 41, count: 20_000, users: 300, produceNow: 8_000);
+        var run = scenario.KafkaFor("outage");
+        await using var sqlite = new SqliteCheckpointStore(new SqliteStoreOptions { Path = Path.Combine(_dir, "outage.db") });
+        var store = new OutageStore(sqlite);
+        var node = Node(run, store, "outage", PipelineScenario.ShardOptions);
+        using var stop = new CancellationTokenSource();
+        var running = node.RunAsync(stop.Token);
+        await sqlite.InitializeAsync();
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (await PipelineScenario.CheckpointedAsync(sqlite) < 8_000)
+        {
+            if (running.IsCompleted) await running;
+            Assert.True(DateTime.UtcNow < deadline, "the first part was not processed");
+            await Task.Delay(50);
+        }
+
+        // The database goes away while the rest of the log arrives: shards stall (alive, not ready) and retry.
+        store.Down = true;
+        scenario.ProduceRest();
+        var stalledSeen = false;
+        var outageEnds = DateTime.UtcNow.AddSeconds(4);
+        while (DateTime.UtcNow < outageEnds)
+        {
+            var stalled = node.Shards.Where(s => s.State == ShardState.Stalled).ToList();
+            if (stalled.Count > 0)
+            {
+                stalledSeen = true;
+                Assert.False(node.Ready);
+                Assert.All(stalled, s => Assert.Contains("database unavailable", s.Failure!.GetBaseException().Message));
+            }
+            Assert.Equal(0, node.FailedShards);
+            await Task.Delay(100);
+        }
+        var checkpointedDuringOutage = await PipelineScenario.CheckpointedAsync(sqlite);
+        store.Down = false;
+        Assert.True(stalledSeen, "some shard should have reported the outage");
+        Assert.True(store.FailedCalls > 0);
+        var retries = node.Shards.Sum(s => s.StoreRetries);
+        // Bounded back-off (100 ms doubling to 10 s, ±20 %): over a 4 s outage a shard retries at most ~6 times, not in a tight loop.
+        Assert.InRange(retries, 1, 8 * PipelineScenario.Partitions);
+
+        while (await PipelineScenario.CheckpointedAsync(sqlite) < scenario.Count)
+        {
+            if (running.IsCompleted) await running;
+            Assert.True(DateTime.UtcNow < deadline.AddMinutes(1), $"not recovered: {await PipelineScenario.CheckpointedAsync(sqlite)} of {scenario.Count}");
+            await Task.Delay(100);
+        }
+        Assert.True(checkpointedDuringOutage < scenario.Count);
+        Assert.All(node.Shards, s => Assert.Equal(ShardState.Running, s.State));
+        Assert.False(node.HadFailures, "the outage is waited out, no shard is restarted");
+        stop.Cancel();
+        await running;
+
+        var expected = scenario.Reference();
+        OutputAssert.Same(expected.Outputs, scenario.Outputs(run, out var deadLetters, out var duplicates));
+        Assert.Equal(0, duplicates);
+        Assert.Equal(expected.DeadLetters.OrderBy(kv => kv.Key), deadLetters.OrderBy(kv => kv.Key));
+    }
+
     private static string Header(ConsumeResult<byte[], byte[]> r, string key) => Encoding.UTF8.GetString(r.Message.Headers.GetLastBytes(key));
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
