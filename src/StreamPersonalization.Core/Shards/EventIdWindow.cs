@@ -21,6 +21,7 @@ public sealed class EventIdWindow
 {
     private (ulong Hash, long TsMs)[] _entries;
     private int _count;
+    private long _minTsMs = long.MaxValue;   // smallest kept time: most prunes end at this one comparison
 
     public EventIdWindow(int initialCapacity = 4) => _entries = new (ulong, long)[Math.Max(1, initialCapacity)];
 
@@ -35,8 +36,15 @@ public sealed class EventIdWindow
     /// <summary>Forgets entries with event time before <paramref name="minTsMs"/>, keeping arrival order.</summary>
     public void Prune(long minTsMs)
     {
+        if (_minTsMs >= minTsMs) return;
         var kept = 0;
-        for (var i = 0; i < _count; i++) if (_entries[i].TsMs >= minTsMs) _entries[kept++] = _entries[i];
+        _minTsMs = long.MaxValue;
+        for (var i = 0; i < _count; i++)
+        {
+            if (_entries[i].TsMs < minTsMs) continue;
+            _entries[kept++] = _entries[i];
+            _minTsMs = Math.Min(_minTsMs, _entries[i].TsMs);
+        }
         _count = kept;
     }
 
@@ -45,24 +53,23 @@ public sealed class EventIdWindow
     {
         if (_count == _entries.Length) Array.Resize(ref _entries, Math.Max(_count + 1, Math.Min(_count * 2, capacity + 1)));
         _entries[_count++] = (hash, tsMs);
+        _minTsMs = Math.Min(_minTsMs, tsMs);
         while (_count > capacity)   // more than once only if the capacity was lowered since the state was written
         {
             var victim = 0;   // the first (earliest arrival) among the smallest times
             for (var i = 1; i < _count; i++) if (_entries[i].TsMs < _entries[victim].TsMs) victim = i;
             Array.Copy(_entries, victim + 1, _entries, victim, _count - victim - 1);
             _count--;
+            _minTsMs = long.MaxValue;
+            for (var i = 0; i < _count; i++) _minTsMs = Math.Min(_minTsMs, _entries[i].TsMs);
         }
     }
 
-    /// <summary>64-bit FNV-1a over the id's UTF-16 code units: stable across processes (unlike string.GetHashCode).</summary>
+    /// <summary>64-bit FNV-1a taking one UTF-16 code unit per step: stable across processes (unlike string.GetHashCode).</summary>
     public static ulong Hash(string id)
     {
         var h = 0xcbf29ce484222325UL;
-        foreach (var c in id)
-        {
-            h = (h ^ (byte)c) * 0x100000001b3UL;
-            h = (h ^ (byte)(c >> 8)) * 0x100000001b3UL;
-        }
+        foreach (var c in id) h = (h ^ c) * 0x100000001b3UL;
         return h;
     }
 
@@ -83,6 +90,7 @@ public sealed class EventIdWindow
         var window = new EventIdWindow(n);
         for (var i = 0; i < n; i++) window._entries[i] = (r.ReadUInt64(), r.ReadInt64());
         window._count = n;
+        foreach (var (_, ts) in window.Entries) window._minTsMs = Math.Min(window._minTsMs, ts);
         return window;
     }
 
