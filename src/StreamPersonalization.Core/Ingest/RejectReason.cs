@@ -23,6 +23,8 @@ public enum RejectReason : byte
     LateEvent,
     /// <summary>Entity code threw while processing the event (poison record).</summary>
     ProcessingError,
+    /// <summary>The user already has an accepted event with this event_id within the grace period (an at-least-once re-send).</summary>
+    DuplicateEvent,
 }
 
 public static class RejectReasonCodes
@@ -40,6 +42,7 @@ public static class RejectReasonCodes
         RejectReason.TooDeep => "too_deep",
         RejectReason.LateEvent => "late_event",
         RejectReason.ProcessingError => "processing_error",
+        RejectReason.DuplicateEvent => "duplicate_event",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "unknown reject reason"),
     };
 }

@@ -31,8 +31,12 @@ public sealed record SegmentTransition(string UserId, long Sequence, string Segm
     public override string ToString() => $"SegmentTransition({RecordId} {Change} {SegmentId} v{CatalogVersion} @{AtMs} {Cause})";
 }
 
-/// <summary>A rejected input record with its reason. Its id is its source position, unique and stable.</summary>
-public sealed record DeadLetter(InputRecord Source, RejectReason Reason, string Detail)
+/// <summary>
+/// A rejected input record with its reason. Its id is its source position, unique and stable.
+/// <see cref="ErrorType"/> is the exception type when processing threw (<c>processing_error</c>); the detail then
+/// reads "type: message".
+/// </summary>
+public sealed record DeadLetter(InputRecord Source, RejectReason Reason, string Detail, string? ErrorType = null)
     : ShardOutput(Source.Key is null ? "" : System.Text.Encoding.UTF8.GetString(Source.Key), Source.Position)
 {
     public override string ToString() => $"DeadLetter({Source.Position} {Reason.Code()}: {Detail})";

@@ -28,6 +28,13 @@ public sealed class ShardCounters
         foreach (var r in Rejected) w.Write(r);
     }
 
+    /// <summary>Back to zero (a shard rewinding to its checkpoint reads the committed values next).</summary>
+    public void Reset()
+    {
+        Records = ValidEvents = LateEvents = CustomTypeEvents = SessionsClosed = Transitions = TimersFired = 0;
+        Array.Clear(Rejected);
+    }
+
     public void ReadFrom(BinaryReader r)
     {
         Records = r.ReadInt64(); ValidEvents = r.ReadInt64(); LateEvents = r.ReadInt64(); CustomTypeEvents = r.ReadInt64();

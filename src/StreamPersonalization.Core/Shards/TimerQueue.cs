@@ -20,6 +20,8 @@ public sealed class TimerQueue
 
     public int Count => _queue.Count;
 
+    public void Clear() => _queue.Clear();
+
     public void Schedule(string key, long dueMs) => _queue.Enqueue(key, (dueMs, key));
 
     /// <summary>Removes and returns the earliest entry if it is due at or before <paramref name="nowMs"/>.</summary>

@@ -15,10 +15,16 @@ namespace StreamPersonalization.Core.Shards;
 /// reproduces the same outputs with the same record ids.
 /// </summary>
 /// <remarks>
-/// Per record: decode → late check (ts &lt; watermark − grace ⇒ dead-letter <c>late_event</c>) →
-/// advance watermark, firing every entity timer due at or before it (session closes, re-evaluations)
-/// in (due, key) order with "now" = the timer's due time → apply the event to its entity and evaluate
-/// its segments with "now" = the watermark.
+/// <para>Per record: decode → late check (ts &lt; watermark − grace ⇒ dead-letter <c>late_event</c>) → duplicate check
+/// (same event_id as a remembered accepted event of the user ⇒ dead-letter <c>duplicate_event</c>, see
+/// <see cref="EventIdWindow"/>) → advance watermark, firing every entity timer due at or before it (session closes,
+/// re-evaluations) in (due, key) order with "now" = the timer's due time → apply the event to its entity and
+/// evaluate its segments with "now" = the watermark.</para>
+/// <para>A record's outputs are held until it has been processed completely, so a record that throws emits
+/// nothing. An exception while applying the event to its entity becomes a <see cref="PoisonRecordException"/>;
+/// the shard's state is then half-changed and must be rewound (<see cref="ResetTo"/>, driven by
+/// <see cref="PoisonRecordGuard"/>). An exception in a timer (not attributable to the record whose watermark
+/// advance fired it) or an <see cref="EntityStateException"/> propagates as it is: the shard cannot make progress.</para>
 /// </remarks>
 public sealed class UserShard
 {
@@ -34,14 +40,16 @@ public sealed class UserShard
     private readonly List<UserEntity> _dirty = [];
     private readonly TimerQueue _timers = new();
     private readonly List<ClosedSession> _closed = [];
-
-    private readonly Experiments.Attribution.ExperimentAttribution? _attribution;
+    private readonly List<ShardOutput> _pending = [];
+    private readonly Experiments.Definitions.ExperimentCatalog? _experiments;
+    private Experiments.Attribution.ExperimentAttribution? _attribution;
 
     /// <param name="experiments">When given, exposures and conversions are attributed and accumulated in <see cref="ExperimentDeltas"/>.</param>
     public UserShard(int partition, ShardOptions options, SegmentCatalog catalog, IShardOutput output, IEntityStateSource? source = null,
         Experiments.Definitions.ExperimentCatalog? experiments = null)
     {
-        if (experiments is not null) _attribution = new Experiments.Attribution.ExperimentAttribution(experiments, new Experiments.Attribution.ExperimentDeltaBuilder());
+        _experiments = experiments;
+        _attribution = NewAttribution();
         Partition = partition;
         _options = options.Validate();
         _catalog = catalog;
@@ -70,8 +78,21 @@ public sealed class UserShard
 
     public SegmentCatalog Catalog => _catalog;
 
-    /// <summary>Decodes, validates and processes one raw record; bad records go to the output as dead letters.</summary>
+    /// <summary>When set, outputs are computed and counted but not handed to the output (a replay of records whose outputs were already emitted).</summary>
+    public bool MuteOutputs { get; set; }
+
+    /// <summary>
+    /// Decodes, validates and processes one raw record; bad records go to the output as dead letters. Throws
+    /// <see cref="PoisonRecordException"/> if entity code threw (nothing of the record is emitted; rewind the shard).
+    /// </summary>
     public void Process(InputRecord record)
+    {
+        try { ProcessRecord(record); }
+        catch { _pending.Clear(); throw; }
+        Flush();
+    }
+
+    private void ProcessRecord(InputRecord record)
     {
         Counters.Records++;
         DecodeResult decoded;
@@ -81,44 +102,89 @@ public sealed class UserShard
         }
         catch (Exception ex)
         {
-            Reject(record, RejectReason.ProcessingError, $"decoder failed: {ex.GetType().Name}: {ex.Message}");
+            Reject(record, RejectReason.ProcessingError, $"decoder failed: {ex.GetType().FullName}: {ex.Message}", ex.GetType().FullName);
             return;
         }
         if (!decoded.IsValid) { Reject(record, decoded.Reason, decoded.Detail!); return; }
         Apply(decoded.Event!, record);
     }
 
-    /// <summary>Processes an already decoded event (engine benchmark and tests); late events are counted only.</summary>
+    /// <summary>Processes an already decoded event (engine benchmark and tests); late events and duplicates are counted only.</summary>
     public void ProcessEvent(ClickEvent e)
     {
+        try
+        {
+            Counters.Records++;
+            Apply(e, null);
+        }
+        catch { _pending.Clear(); throw; }
+        Flush();
+    }
+
+    /// <summary>
+    /// Dead-letters <paramref name="record"/> as <c>processing_error</c> without touching any other state — exactly as
+    /// if the decoder had rejected it. Used when replaying past a poison record.
+    /// </summary>
+    public void RejectPoison(InputRecord record, PoisonRecordException error)
+    {
         Counters.Records++;
-        Apply(e, null);
+        Reject(record, RejectReason.ProcessingError, error.Detail, error.InnerException!.GetType().FullName);
+        Flush();
     }
 
     private void Apply(ClickEvent e, InputRecord? source)
     {
-        if (WatermarkMs != long.MinValue && e.TimestampMs < WatermarkMs - _options.Sessions.GraceMs)
+        var graceMs = _options.Sessions.GraceMs;
+        if (WatermarkMs != long.MinValue && e.TimestampMs < WatermarkMs - graceMs)
         {
             Counters.LateEvents++;
-            if (source is not null)
-                Reject(source, RejectReason.LateEvent, $"ts {TimestampParser.Format(e.TimestampMs)} is {WatermarkMs - e.TimestampMs} ms behind the partition watermark; grace {_options.Sessions.GraceMs} ms");
-            else Counters.Rejected[(int)RejectReason.LateEvent]++;
+            Reject(source, RejectReason.LateEvent, $"ts {TimestampParser.Format(e.TimestampMs)} is {WatermarkMs - e.TimestampMs} ms behind the partition watermark; grace {graceMs} ms");
             return;
+        }
+        var entity = GetOrLoad(e.UserId, create: true)!;
+        var idHash = 0UL;
+        if (_options.DuplicateWindow > 0)
+        {
+            idHash = EventIdWindow.Hash(e.EventId);
+            if (entity.RecentEventIds is { } ids)
+            {
+                if (WatermarkMs != long.MinValue) ids.Prune(WatermarkMs - graceMs);
+                if (ids.Contains(idHash))
+                {
+                    Reject(source, RejectReason.DuplicateEvent, $"event_id {e.EventId} was already accepted for user {e.UserId} within the grace period");
+                    return;
+                }
+            }
         }
         Counters.ValidEvents++;
         if (e.Type == EventType.Custom) Counters.CustomTypeEvents++;
-        if (e.TimestampMs > WatermarkMs) AdvanceWatermark(e.TimestampMs);
-        var entity = GetOrLoad(e.UserId, create: true)!;
-        if (_attribution is not null) entity.Exposures = _attribution.Apply(e, entity.Exposures, entity.Engagement, _decay);
-        entity.Sessions.Add(new SessionEvent(e.TimestampMs, e.Value ?? 0, e.Type));
-        entity.Engagement.ApplyEvent(e, _weights[(int)e.Type], _decay);
-        Evaluate(entity, WatermarkMs, EvaluationCause.Event);
-        Schedule(entity);
-        MarkDirty(entity);
+        if (e.TimestampMs > WatermarkMs) FireTimersUpTo(e.TimestampMs);
+        try
+        {
+            if (_options.DuplicateWindow > 0) (entity.RecentEventIds ??= new EventIdWindow()).Add(idHash, e.TimestampMs, _options.DuplicateWindow);
+            if (_attribution is not null) entity.Exposures = _attribution.Apply(e, entity.Exposures, entity.Engagement, _decay);
+            entity.Sessions.Add(new SessionEvent(e.TimestampMs, e.Value ?? 0, e.Type));
+            entity.Engagement.ApplyEvent(e, _weights[(int)e.Type], _decay);
+            _options.FaultInjector?.OnApplying(e);
+            Evaluate(entity, WatermarkMs, EvaluationCause.Event);
+            Schedule(entity);
+            MarkDirty(entity);
+        }
+        catch (Exception ex) when (ex is not (EntityStateException or OperationCanceledException))
+        {
+            throw new PoisonRecordException(e, ex);
+        }
     }
 
     /// <summary>Moves the watermark forward and fires every timer due at or before it.</summary>
     public void AdvanceWatermark(long watermarkMs)
+    {
+        try { FireTimersUpTo(watermarkMs); }
+        catch { _pending.Clear(); throw; }
+        Flush();
+    }
+
+    private void FireTimersUpTo(long watermarkMs)
     {
         if (watermarkMs <= WatermarkMs) return;
         WatermarkMs = watermarkMs;
@@ -136,12 +202,17 @@ public sealed class UserShard
     private void OnTimer(UserEntity entity, long nowMs)
     {
         Counters.TimersFired++;
+        if (entity.RecentEventIds is { } ids)
+        {
+            ids.Prune(WatermarkMs - _options.Sessions.GraceMs);   // an idle user's ids are all gone by its session close
+            if (ids.Count == 0) entity.RecentEventIds = null;
+        }
         _closed.Clear();
         entity.Sessions.CloseDue(nowMs, _options.Sessions, _closed);
         foreach (var s in _closed)
         {
             entity.Engagement.ApplySessionStart(s.StartMs);
-            _output.Emit(new SessionClosedOutput(entity.Key, entity.Sequence++, s, nowMs));
+            _pending.Add(new SessionClosedOutput(entity.Key, entity.Sequence++, s, nowMs));
             Counters.SessionsClosed++;
         }
         var reevaluate = entity.NextReevaluationMs <= nowMs;
@@ -178,7 +249,18 @@ public sealed class UserShard
     private void Emit(SegmentTransition t)
     {
         Counters.Transitions++;
-        _output.Emit(t);
+        _pending.Add(t);
+    }
+
+    /// <summary>Hands the finished record's outputs to the output (or drops them when muted).</summary>
+    private void Flush()
+    {
+        if (_pending.Count == 0) return;
+        try
+        {
+            if (!MuteOutputs) foreach (var o in _pending) _output.Emit(o);
+        }
+        finally { _pending.Clear(); }
     }
 
     private long NextDue(UserEntity e) => Math.Min(e.Sessions.NextCloseDue(_options.Sessions), e.NextReevaluationMs);
@@ -197,13 +279,20 @@ public sealed class UserShard
     {
         if (!_resident.TryGetValue(key, out var entity))
         {
-            var state = _source.Load(key);
-            if (state is not null)
+            try
             {
-                entity = UserStateSerializer.Deserialize(key, state, _catalog, _pool);
+                var state = _source.Load(key);
+                if (state is not null) entity = UserStateSerializer.Deserialize(key, state, _catalog, _pool);
             }
-            else if (create) entity = new UserEntity(key);
-            else return null;
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw new EntityStateException(key, ex);
+            }
+            if (entity is null)
+            {
+                if (!create) return null;
+                entity = new UserEntity(key);
+            }
             _resident.Add(key, entity);
         }
         entity.LastTouchedTicks = CurrentTick;
@@ -217,10 +306,33 @@ public sealed class UserShard
         _dirty.Add(entity);
     }
 
-    private void Reject(InputRecord record, RejectReason reason, string detail)
+    /// <summary>Counts a rejected record and dead-letters it (only counts when there is no source record: <see cref="ProcessEvent"/>).</summary>
+    private void Reject(InputRecord? record, RejectReason reason, string detail, string? errorType = null)
     {
         Counters.Rejected[(int)reason]++;
-        _output.Emit(new DeadLetter(record, reason, detail));
+        if (record is not null) _pending.Add(new DeadLetter(record, reason, detail, errorType));
+    }
+
+    private Experiments.Attribution.ExperimentAttribution? NewAttribution() => _experiments is null ? null
+        : new Experiments.Attribution.ExperimentAttribution(_experiments, new Experiments.Attribution.ExperimentDeltaBuilder());
+
+    /// <summary>
+    /// Forgets everything since the last checkpoint and returns to its committed state: resident entities are dropped
+    /// (they reload lazily from the entity source, which holds the committed states), watermark, counters and experiment
+    /// range ends come from <paramref name="shardState"/>, the timer queue from <paramref name="timers"/>. After it,
+    /// re-processing the records since that checkpoint reproduces the same state and outputs (processing is deterministic).
+    /// </summary>
+    public void ResetTo(byte[]? shardState, IEnumerable<EntityTimer> timers)
+    {
+        _resident.Clear();
+        _dirty.Clear();
+        _timers.Clear();
+        _pending.Clear();
+        WatermarkMs = long.MinValue;
+        Counters.Reset();
+        _attribution = NewAttribution();
+        RestoreShardState(shardState);
+        RestoreTimers(timers);
     }
 
     /// <summary>Experiment contributions accumulated since the last <see cref="Experiments.Attribution.ExperimentDeltaBuilder.Take"/> (null without an experiment catalog).</summary>

@@ -74,10 +74,12 @@ internal sealed class BadRecordFactory
         _writer = new EventJsonWriter("x" + options.Seed.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Creates one bad record stamped at the simulation clock <paramref name="nowMs"/>.</summary>
-    public LabeledRecord Create(long nowMs)
+    /// <summary>Creates one bad record of a random kind stamped at the simulation clock <paramref name="nowMs"/>.</summary>
+    public LabeledRecord Create(long nowMs) => Create(nowMs, Kinds.Pick(_rng));
+
+    /// <summary>Creates one bad record of the given kind stamped at the simulation clock <paramref name="nowMs"/>.</summary>
+    public LabeledRecord Create(long nowMs, BadRecordKind kind)
     {
-        var kind = Kinds.Pick(_rng);
         var user = _users[_rng.NextInt(_users.Length)].Profile;
         long kafkaMs = nowMs + _rng.NextLong(0, _options.MaxIngestDelayMs);
         var ev = new SimulatedEvent

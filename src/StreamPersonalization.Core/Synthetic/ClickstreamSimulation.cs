@@ -39,7 +39,7 @@ internal sealed class ClickstreamSimulation
     public ClickstreamSimulation(ClickstreamGeneratorOptions options)
     {
         _options = options;
-        var users = UserPopulation.Create(options, new DeterministicRandom(options.Seed, ProfileStream));
+        var users = Users = UserPopulation.Create(options, new DeterministicRandom(options.Seed, ProfileStream));
         var catalog = new ProductCatalog(new DeterministicRandom(options.Seed, CatalogStream));
         _sessions = new SessionSimulator(options, new DeterministicRandom(options.Seed, BehaviourStream), catalog);
         _writer = new EventJsonWriter("e" + options.Seed.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
@@ -51,6 +51,12 @@ internal sealed class ClickstreamSimulation
         _queue = new PriorityQueue<object, (long, long)>(users.Length + 64, TimeThenSequence.Instance);
         foreach (var user in users) _queue.Enqueue(user, (user.NextEventMs, _queueSeq++));
     }
+
+    /// <summary>The simulated users (the hostile corpus builds its records from them).</summary>
+    public SimulatedUser[] Users { get; }
+
+    /// <summary>The simulation clock: emission time of the latest record; no valid event time is later.</summary>
+    public long ClockMs => _clockMs;
 
     public LabeledRecord Next()
     {

@@ -35,6 +35,9 @@ public sealed class UserEntity(string key)
     /// <summary>Experiment variants this user was exposed to, with attributed conversions and values (null: none).</summary>
     public Experiments.Attribution.ExperimentExposure[]? Exposures;
 
+    /// <summary>Ids of recently accepted events, to drop re-sends (null: none remembered). See <see cref="Shards.EventIdWindow"/>.</summary>
+    public Shards.EventIdWindow? RecentEventIds;
+
     /// <summary>Event time of the next time-based re-evaluation; <see cref="long.MaxValue"/> for none.</summary>
     public long NextReevaluationMs = long.MaxValue;
 

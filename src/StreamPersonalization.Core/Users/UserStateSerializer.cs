@@ -9,12 +9,12 @@ namespace StreamPersonalization.Core.Users;
 /// <summary>
 /// Compact binary form of a <see cref="UserEntity"/> for the state store. Memberships are stored by
 /// segment id, not bit index, so a changed catalog maps them correctly (and retires removed segments).
-/// Format version 2 (1 plus experiment exposures); version 1 is still read. A reader refuses versions it does
-/// not know rather than misreading them.
+/// Format version 3 (2 plus the recent event ids that drop duplicates; 2 was 1 plus experiment exposures); versions
+/// 1 and 2 are still read (no ids remembered). A reader refuses versions it does not know rather than misreading them.
 /// </summary>
 public static class UserStateSerializer
 {
-    private const byte FormatVersion = 2;
+    private const byte FormatVersion = 3;
 
     public static byte[] Serialize(UserEntity u, SegmentCatalog catalog)
     {
@@ -47,6 +47,7 @@ public static class UserStateSerializer
         {
             w.Write(x.ExperimentId); w.Write(x.VariantId); w.Write(x.ExposedAtMs); w.Write(x.Covariate); w.Write(x.Converted); w.Write(x.Value);
         }
+        if (u.RecentEventIds is { } ids) ids.Write(w); else w.Write(0);
         w.Flush();
         return ms.ToArray();
     }
@@ -98,6 +99,7 @@ public static class UserStateSerializer
             }
             u.Exposures = exposures.Length == 0 ? null : exposures;
         }
+        if (version >= 3) u.RecentEventIds = Shards.EventIdWindow.Read(r);
         return u;
     }
 

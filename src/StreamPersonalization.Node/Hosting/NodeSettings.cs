@@ -53,6 +53,7 @@ public sealed record NodeSettings(
                 Engagement = BindEngagement(config.GetSection("Engagement")),
                 ReevaluationInterval = config.GetValue("Segments:ReevaluationInterval", TimeSpan.FromDays(1)),
                 ReevaluationHorizon = config.GetValue("Segments:ReevaluationHorizon", TimeSpan.FromDays(90)),
+                DuplicateWindow = config.GetValue("Shards:DuplicateWindow", new ShardOptions().DuplicateWindow),
             },
             config["Storage:Provider"] ?? "sqlite",
             sqlite,

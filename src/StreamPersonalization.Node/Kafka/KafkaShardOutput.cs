@@ -7,13 +7,14 @@ namespace StreamPersonalization.Node.Kafka;
 
 /// <summary>
 /// Publishes one shard's outputs: sessions and transitions as JSON keyed by user, dead letters with the
-/// original key, value and headers plus <c>sp-reason</c>, <c>sp-detail</c> and <c>sp-source</c>.
+/// original key, value and headers plus <c>sp-reason</c>, <c>sp-detail</c> and <c>sp-source</c> (and, for a record on
+/// which processing threw, <c>sp-error-type</c>: the exception's type; its message is in the detail).
 /// Every record carries an <c>sp-record-id</c> header for downstream de-duplication.
 /// </summary>
 public sealed class KafkaShardOutput(IProducer<byte[], byte[]> producer, KafkaOptions topics, DeliveryTracker tracker) : IShardOutput
 {
     public const string RecordIdHeader = "sp-record-id", ReasonHeader = "sp-reason", DetailHeader = "sp-detail", SourceHeader = "sp-source",
-        TruncatedHeader = "sp-truncated-from";
+        TruncatedHeader = "sp-truncated-from", ErrorTypeHeader = "sp-error-type";
 
     /// <summary>
     /// Largest original value copied into a dead letter. The input was accepted by a broker whose default
@@ -77,6 +78,7 @@ public sealed class KafkaShardOutput(IProducer<byte[], byte[]> producer, KafkaOp
         headers.Add(ReasonHeader, Encoding.UTF8.GetBytes(d.Reason.Code()));
         headers.Add(DetailHeader, Encoding.UTF8.GetBytes(d.Detail));
         headers.Add(SourceHeader, Encoding.UTF8.GetBytes(d.Source.Position));
+        if (d.ErrorType is { } errorType) headers.Add(ErrorTypeHeader, Encoding.UTF8.GetBytes(errorType));
         var value = d.Source.Value;
         if (value.Length > MaxDeadLetterValueBytes)
         {

@@ -14,10 +14,16 @@ namespace StreamPersonalization.Node.Shards;
 /// next offset + watermark in one store transaction) every interval or every N records.
 /// <code>
 ///   Loading ──▶ Running ──stop(checkpoint)──▶ Stopped
-///                  │ error (store, delivery, conflict)
-///                  ▼
-///               Failed  (node restarts the shard from its last checkpoint)
+///               │  ▲  │ error (delivery, conflict, timer)
+///   store down  ▼  │  ▼
+///             Stalled  Failed  (node restarts the shard from its last checkpoint)
+///   (retries with bounded back-off; alive, not ready)
 /// </code>
+/// Faults: a poison record (entity code throws on it) is dead-lettered by a <see cref="PoisonRecordGuard"/>, which
+/// rewinds the shard to the checkpoint and replays the records since then without it. A store that cannot be read
+/// or written stalls the shard: it keeps its state, retries with <see cref="RetryBackoff"/> and reports it (state
+/// <see cref="ShardState.Stalled"/> with the error in <see cref="Failure"/>, <see cref="ShardMetrics"/>, a warning per
+/// retry); its queue fills and the node pauses the partition. Nothing is skipped.
 /// </summary>
 public sealed class ShardRunner
 {
@@ -33,15 +39,26 @@ public sealed class ShardRunner
     private readonly TimeProvider _time;
     private readonly string _topic;
     private readonly string _experimentStatsTopic;
+    private readonly PoisonRecordGuard _guard;
+    private readonly RetryBackoff _backoff;
+    private readonly KeyValuePair<string, object?> _tag;
     private Task? _loop;
+    private byte[]? _committedShardState;
+    private CheckpointBatch? _pendingBatch;   // built (entities taken) but not yet committed: retried as it is
+    private bool _halfProcessed;              // a record failed part-way and was not replayed yet: never checkpoint this state
     private long? _storedOffset;
     private long _nextOffset;
     private int _sinceCheckpoint;
     private long _lastCheckpointTicks;
 
+    /// <param name="backoff">Retry delays while the store is unavailable (default <see cref="RetryBackoff"/>'s).</param>
     public ShardRunner(string topic, string experimentStatsTopic, int partition, UserShard shard, ICheckpointStore store, KafkaShardOutput output,
-        PartitionCheckpoint? restored, NodeOptions options, ILogger log, TimeProvider time)
+        PartitionCheckpoint? restored, NodeOptions options, ILogger log, TimeProvider time, RetryBackoff? backoff = null)
     {
+        _backoff = (backoff ?? new RetryBackoff()).Validate();
+        _tag = new("partition", partition);
+        _committedShardState = restored?.ShardState;
+        _guard = new PoisonRecordGuard(shard, LoadCommittedState);
         _topic = topic;
         _experimentStatsTopic = experimentStatsTopic;
         Partition = partition;
@@ -64,7 +81,14 @@ public sealed class ShardRunner
 
     public ShardState State { get; private set; } = ShardState.Loading;
 
+    /// <summary>Why the shard failed, or (while <see cref="ShardState.Stalled"/>) the store error it is waiting out.</summary>
     public Exception? Failure { get; private set; }
+
+    /// <summary>Store calls retried after a back-off since this runner started.</summary>
+    public long StoreRetries { get; private set; }
+
+    /// <summary>Poison records dead-lettered by this runner (the checkpointed count is the shard's processing_error counter).</summary>
+    public long PoisonRecords => _guard.PoisonRecords;
 
     public UserShard Shard => _shard;
 
@@ -149,9 +173,86 @@ public sealed class ShardRunner
             headers = new List<KeyValuePair<string, byte[]>>(m.Headers.Count);
             foreach (var h in m.Headers) headers.Add(new(h.Key, h.GetValueBytes()));
         }
-        _shard.Process(new InputRecord(_topic, r.Partition.Value, r.Offset.Value, m.Key, m.Value ?? [], m.Timestamp.UnixTimestampMs, headers));
+        ProcessGuarded(new InputRecord(_topic, r.Partition.Value, r.Offset.Value, m.Key, m.Value ?? [], m.Timestamp.UnixTimestampMs, headers));
         Interlocked.Exchange(ref _nextOffset, r.Offset.Value + 1);
         _sinceCheckpoint++;
+    }
+
+    /// <summary>One record through the poison guard; while the store cannot be read, rewinds and retries with back-off.</summary>
+    private void ProcessGuarded(InputRecord record)
+    {
+        var poisonBefore = _guard.PoisonRecords;
+        _halfProcessed = true;
+        try
+        {
+            _guard.Process(record);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                WaitOutStoreFailure(ex, attempt, $"reading state for {record.Position}", _stop.Token, until: null);
+                try
+                {
+                    _guard.Retry();
+                    break;
+                }
+                catch (Exception again) when (IsStoreFailure(again))
+                {
+                    ex = again;
+                }
+            }
+            LeaveStall();
+        }
+        _halfProcessed = false;
+        if (_guard.PoisonRecords > poisonBefore)
+        {
+            ShardMetrics.PoisonRecords.Add(_guard.PoisonRecords - poisonBefore, _tag);
+            _log.LogWarning("Shard {Partition}: poison record {Position} dead-lettered as processing_error; replayed {Held} records since the checkpoint at {Checkpoint}",
+                Partition, record.Position, _guard.Held - 1, _storedOffset);
+        }
+    }
+
+    // The store could not be read (an entity's or the timers' state): transient, worth waiting for.
+    private static bool IsStoreFailure(Exception ex) => ex is EntityStateException or StoreReadException;
+
+    /// <summary>Reports a store error (state Stalled, metric, warning) and waits out the back-off (at most until <paramref name="until"/>); cancelled by <paramref name="ct"/>.</summary>
+    private void WaitOutStoreFailure(Exception error, int attempt, string what, CancellationToken ct, DateTime? until)
+    {
+        var delay = _backoff.Delay(attempt);
+        if (until is { } deadline && deadline - DateTime.UtcNow < delay) delay = TimeSpan.FromTicks(Math.Max(0, (deadline - DateTime.UtcNow).Ticks));
+        if (State != ShardState.Stalled) ShardMetrics.StalledShards.Add(1, _tag);
+        State = ShardState.Stalled;
+        Failure = error;
+        StoreRetries++;
+        ShardMetrics.StoreRetries.Add(1, _tag);
+        _log.LogWarning("Shard {Partition} stalled {What} (attempt {Attempt}): {Error}; retrying in {Delay} ms",
+            Partition, what, attempt, error.GetBaseException().Message, (long)delay.TotalMilliseconds);
+        if (ct.CanBeCanceled) ct.WaitHandle.WaitOne(delay); else Thread.Sleep(delay);
+        ct.ThrowIfCancellationRequested();
+        LastProgressTicks = _time.GetTimestamp();
+    }
+
+    private void LeaveStall()
+    {
+        if (State != ShardState.Stalled) return;
+        ShardMetrics.StalledShards.Add(-1, _tag);
+        State = ShardState.Running;
+        _log.LogInformation("Shard {Partition} recovered: its store answers again ({Error} cleared)", Partition, Failure?.GetBaseException().Message);
+        Failure = null;
+    }
+
+    /// <summary>The last committed checkpoint's shard state (kept in memory) and timers (read from the store).</summary>
+    private CommittedShardState LoadCommittedState()
+    {
+        try
+        {
+            return new CommittedShardState(_committedShardState, _store.LoadTimersAsync(Scope, Partition).GetAwaiter().GetResult());
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new StoreReadException($"Timers of partition {Partition} could not be read: {ex.Message}", ex);
+        }
     }
 
     private bool ShouldCheckpoint() =>
@@ -160,25 +261,47 @@ public sealed class ShardRunner
 
     /// <summary>Outputs acknowledged, then state + offset in one transaction, then idle entities passivated.</summary>
     /// <param name="deliveryTimeout">How long to wait for output acknowledgements.</param>
-    /// <param name="ct">Cancels the wait (a stopping shard checkpoints once more from <see cref="Stop"/>).</param>
-    private void Checkpoint(TimeSpan deliveryTimeout, CancellationToken ct)
+    /// <param name="ct">Cancels the waits (a stopping shard checkpoints once more from <see cref="Stop"/>).</param>
+    /// <param name="retryUntil">Last moment to retry a failing commit (null: until it succeeds or <paramref name="ct"/> fires).</param>
+    private void Checkpoint(TimeSpan deliveryTimeout, CancellationToken ct, DateTime? retryUntil = null)
     {
         var started = Stopwatch.GetTimestamp();
-        _output.Tracker.WaitAllDelivered(deliveryTimeout, ct);
-        var writes = _shard.TakeDirty();
-        var next = NextOffset;
-        // Experiment deltas for exactly this checkpoint's range go into the store's outbox in the same transaction.
-        var outbox = _shard.ExperimentDeltas?.Take(Partition, next, _shard.WatermarkMs == long.MinValue ? null : _shard.WatermarkMs)
-            .Select(d => new OutboxMessage(_experimentStatsTopic, System.Text.Encoding.UTF8.GetBytes(d.ExperimentId), d.ToBytes()))
-            .ToList();
-        var batch = new CheckpointBatch(Scope, Partition, _storedOffset, next, _shard.WatermarkMs, _shard.SaveShardState(), writes, outbox);
-        _store.CommitAsync(batch).GetAwaiter().GetResult();
+        if (_pendingBatch is null)
+        {
+            _output.Tracker.WaitAllDelivered(deliveryTimeout, ct);
+            var writes = _shard.TakeDirty();
+            // Experiment deltas for exactly this checkpoint's range go into the store's outbox in the same transaction.
+            var outbox = _shard.ExperimentDeltas?.Take(Partition, NextOffset, _shard.WatermarkMs == long.MinValue ? null : _shard.WatermarkMs)
+                .Select(d => new OutboxMessage(_experimentStatsTopic, System.Text.Encoding.UTF8.GetBytes(d.ExperimentId), d.ToBytes()))
+                .ToList();
+            _pendingBatch = new CheckpointBatch(Scope, Partition, _storedOffset, NextOffset, _shard.WatermarkMs, _shard.SaveShardState(), writes, outbox);
+        }
+        var batch = _pendingBatch;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                _store.CommitAsync(batch, ct).GetAwaiter().GetResult();
+                break;
+            }
+            catch (Exception ex) when (ex is not (CheckpointConflictException or OperationCanceledException) && (retryUntil is null || DateTime.UtcNow < retryUntil))
+            {
+                // The batch is kept as it is (its entities were taken): retrying it loses nothing, a new one would.
+                WaitOutStoreFailure(ex, attempt, $"committing offset {batch.NextOffset}", ct, retryUntil);
+            }
+        }
+        LeaveStall();
+        _pendingBatch = null;
+        var next = batch.NextOffset;
+        var writesCount = batch.Entities.Count;
+        _committedShardState = batch.ShardState;
+        _guard.Checkpointed();
         _storedOffset = next;
         _sinceCheckpoint = 0;
         _lastCheckpointTicks = _time.GetTimestamp();
         var passivated = _shard.Passivate(_time.GetTimestamp() - (long)(_options.PassivateAfter.TotalSeconds * _time.TimestampFrequency));
         _log.LogDebug("Shard {Partition} checkpointed offset {Offset} with {Entities} entities in {Elapsed} ms; passivated {Passivated}",
-            Partition, next, writes.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds, passivated);
+            Partition, next, writesCount, Stopwatch.GetElapsedTime(started).TotalMilliseconds, passivated);
         Checkpointed?.Invoke(this, next);
     }
 
@@ -211,9 +334,15 @@ public sealed class ShardRunner
             Fail(new TimeoutException($"Shard {Partition} did not stop within {timeout}."));
             return false;
         }
-        if (checkpoint && State == ShardState.Running && _sinceCheckpoint > 0)
+        if (_halfProcessed)
         {
-            try { Checkpoint(timeout, CancellationToken.None); }
+            // Stopped while a record was waiting for the store: the state is half-changed and must not be committed.
+            Fail(new InvalidOperationException($"Shard {Partition} stopped while retrying a record at offset {NextOffset}; its state is not checkpointed."));
+            return false;
+        }
+        if (checkpoint && State is ShardState.Running or ShardState.Stalled && _sinceCheckpoint > 0)
+        {
+            try { Checkpoint(timeout, CancellationToken.None, DateTime.UtcNow + timeout); }
             catch (Exception ex)
             {
                 Fail(ex);
@@ -229,6 +358,7 @@ public sealed class ShardRunner
     /// <summary>Marks the shard as unable to make progress (the node restarts it from its checkpoint unless it is data loss).</summary>
     public void Fail(Exception reason)
     {
+        if (State == ShardState.Stalled) ShardMetrics.StalledShards.Add(-1, _tag);
         Failure = reason;
         State = ShardState.Failed;
     }
@@ -236,4 +366,8 @@ public sealed class ShardRunner
     public override string ToString() => $"ShardRunner(p{Partition} {State} next={NextOffset} stored={_storedOffset})";
 }
 
-public enum ShardState { Loading, Running, Stopped, Failed }
+/// <summary>Lifecycle of a shard runner; <see cref="Stalled"/>: alive but waiting for its store (not ready).</summary>
+public enum ShardState { Loading, Running, Stopped, Failed, Stalled }
+
+/// <summary>The store could not be read by a shard (transient: the shard retries with back-off).</summary>
+public sealed class StoreReadException(string message, Exception inner) : Exception(message, inner);

@@ -15,6 +15,8 @@ public sealed record LogRecord(int Partition, long Offset, byte[] Value, RejectR
 /// features (sums over all events) from scratch at every decision point. It scans all users for the next
 /// due timer. Slow, obviously right, and it shares no code with the engine except the compiled rules.
 /// Output per user: the ordered list of rendered outputs (index = sequence number).
+/// Duplicates: an event is dropped (<c>duplicate_event</c>) iff its user's accepted events with ts ≥ watermark − grace,
+/// ranked by (ts, arrival) descending, include one with the same event_id among the first <c>DuplicateWindow</c>.
 /// </summary>
 public sealed class ReferenceModel(ReferenceSettings settings, SegmentCatalog catalog)
 {
@@ -28,6 +30,7 @@ public sealed class ReferenceModel(ReferenceSettings settings, SegmentCatalog ca
     private sealed class User
     {
         public readonly List<(long Ts, string Type, double Value, string? Device, string? Country)> Events = [];
+        public readonly List<(string Id, long Ts)> Ids = [];   // parallel to Events (arrival order)
         public int ClosedSessions;
         public readonly List<long> ClosedStarts = [];
         public readonly HashSet<string> Members = [];
@@ -49,15 +52,25 @@ public sealed class ReferenceModel(ReferenceSettings settings, SegmentCatalog ca
             var type = root.GetProperty("type").GetString()!;
             var ts = DateTimeOffset.Parse(root.GetProperty("ts").GetString()!, CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
             if (wm != long.MinValue && ts < wm - settings.GraceMs) { DeadLetters[(r.Partition, r.Offset)] = "late_event"; continue; }
+            var eventId = root.TryGetProperty("event_id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString()! : $"@{r.Partition}/{r.Offset}";
+            if (users.TryGetValue(userId, out var known) && Remembered(known, wm).Contains(eventId)) { DeadLetters[(r.Partition, r.Offset)] = "duplicate_event"; continue; }
             if (ts > wm) { wm = ts; FireTimers(users, wm); }
             var value = root.TryGetProperty("value", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : 0;
             string? Str(string name) => root.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
             if (!users.TryGetValue(userId, out var user)) users[userId] = user = new User();
             user.Events.Add((ts, type, value, Str("device"), Str("country")));
+            user.Ids.Add((eventId, ts));
             user.SessionsCache = null;
             Evaluate(userId, user, wm, "event");
         }
     }
+
+    private IEnumerable<string> Remembered(User u, long wm) => u.Ids
+        .Select((x, arrival) => (x.Id, x.Ts, arrival))
+        .Where(x => wm == long.MinValue || x.Ts >= wm - settings.GraceMs)
+        .OrderByDescending(x => x.Ts).ThenByDescending(x => x.arrival)
+        .Take(settings.DuplicateWindow)
+        .Select(x => x.Id);
 
     private void FireTimers(Dictionary<string, User> users, long wm)
     {
@@ -165,7 +178,8 @@ public sealed class ReferenceModel(ReferenceSettings settings, SegmentCatalog ca
 }
 
 /// <summary>The settings the reference needs, in plain numbers.</summary>
-public sealed record ReferenceSettings(long GapMs, long MaxLengthMs, long GraceMs, long HalfLifeMs, long ReevaluationMs, long HorizonMs, IReadOnlyDictionary<string, double> Weights)
+public sealed record ReferenceSettings(long GapMs, long MaxLengthMs, long GraceMs, long HalfLifeMs, long ReevaluationMs, long HorizonMs, IReadOnlyDictionary<string, double> Weights,
+    int DuplicateWindow = 64)
 {
     public static readonly HashSet<string> StandardTypes =
         ["page_view", "click", "scroll", "add_to_cart", "purchase", "video_play", "form_submit", "exposure", "conversion", "consent", "forget"];
@@ -176,5 +190,5 @@ public sealed record ReferenceSettings(long GapMs, long MaxLengthMs, long GraceM
     public static ReferenceSettings From(Core.Shards.ShardOptions o) => new(
         (long)o.Sessions.Gap.TotalMilliseconds, (long)o.Sessions.MaxLength.TotalMilliseconds, (long)o.Sessions.Grace.TotalMilliseconds,
         (long)o.Engagement.HalfLife.TotalMilliseconds, (long)o.ReevaluationInterval.TotalMilliseconds, (long)o.ReevaluationHorizon.TotalMilliseconds,
-        o.Engagement.Weights);
+        o.Engagement.Weights, o.DuplicateWindow);
 }

@@ -132,11 +132,13 @@ public sealed class UserStateSerializerTests
     [Fact]
     public void Deserialize_FormatVersion1_ReadsStateWrittenBeforeExposuresExisted()
     {
-        var current = UserStateSerializer.Serialize(RunUser(V1).Shard.Peek("u1")!, V1);
-        Assert.Equal(2, current[0]);
-        // Version 1 is version 2 without the trailing exposure list (here an empty one: a 4-byte count of 0).
-        Assert.Equal([0, 0, 0, 0], current[^4..]);
-        var v1 = current[..^4];
+        var user = RunUser(V1).Shard.Peek("u1")!;
+        user.RecentEventIds = null;   // version 1 could not hold them
+        var current = UserStateSerializer.Serialize(user, V1);
+        Assert.Equal(3, current[0]);
+        // Version 1 is version 3 without the trailing exposure and event-id lists (here empty ones: 4-byte counts of 0).
+        Assert.Equal([0, 0, 0, 0, 0, 0, 0, 0], current[^8..]);
+        var v1 = current[..^8];
         v1[0] = 1;
         var read = UserStateSerializer.Deserialize("u1", v1, V1);
         Assert.Null(read.Exposures);
@@ -145,12 +147,12 @@ public sealed class UserStateSerializerTests
 
     [Theory]
     [InlineData(0)]
-    [InlineData(3)]
+    [InlineData(4)]
     [InlineData(255)]
     public void Deserialize_UnknownFormatVersion_ThrowsInvalidData(byte version)
     {
         var bytes = UserStateSerializer.Serialize(RunUser(V1).Shard.Peek("u1")!, V1);
-        Assert.Equal(2, bytes[0]);
+        Assert.Equal(3, bytes[0]);
         bytes[0] = version;
         var ex = Assert.Throws<InvalidDataException>(() => UserStateSerializer.Deserialize("u1", bytes, V1));
         Assert.Contains("'u1'", ex.Message);

@@ -37,15 +37,25 @@ public sealed class PipelineScenario
 
     /// <param name="produceNow">How many records to produce at once (default all); <see cref="ProduceRest"/> sends the others.</param>
     public PipelineScenario(KafkaFixture kafka, string name, long seed, int count, int users, int? produceNow = null)
+        : this(kafka, name, new ClickstreamGenerator(new ClickstreamGeneratorOptions { Seed = seed, Users = users, BadRecordShare = 0.02 }).Generate(count), ShardOptions, produceNow)
+    {
+    }
+
+    /// <summary>A scenario over given records (labels = their decode verdicts), run and referenced with <paramref name="options"/>.</summary>
+    public PipelineScenario(KafkaFixture kafka, string name, IEnumerable<SyntheticRecord> records, ShardOptions options, int? produceNow = null)
     {
         Kafka = kafka;
+        Options = options;
         Input = $"clickstream-{name}";
         kafka.Cluster.CreateTopic(Input, Partitions);
-        _records = new ClickstreamGenerator(new ClickstreamGeneratorOptions { Seed = seed, Users = users, BadRecordShare = 0.02 }).Generate(count).ToList();
+        _records = records.ToList();
         foreach (var r in _records) _labels[Convert.ToBase64String(r.Value)] = r.ExpectedReject;
-        Count = count;
-        Produce(produceNow ?? count);
+        Count = _records.Count;
+        Produce(produceNow ?? _records.Count);
     }
+
+    /// <summary>The shard options this scenario's reference uses (default <see cref="ShardOptions"/>).</summary>
+    public ShardOptions Options { get; }
 
     public void ProduceRest() => Produce(_records.Count - _produced);
 
@@ -78,14 +88,16 @@ public sealed class PipelineScenario
     }
 
     /// <summary>The reference model run over the log as Kafka holds it (partition, offset order).</summary>
-    public ReferenceModel Reference()
+    /// <param name="relabel">Overrides a record's label (e.g. poison records as processing_error); null keeps the generator's.</param>
+    public ReferenceModel Reference(Func<Confluent.Kafka.ConsumeResult<byte[], byte[]>, RejectReason?, RejectReason?>? relabel = null)
     {
         var log = TopicReader.ReadAll(Kafka.Bootstrap, Input, Partitions);
         Assert.Equal(Count, log.Count);
-        var reference = new ReferenceModel(ReferenceSettings.From(ShardOptions), Catalog);
+        var reference = new ReferenceModel(ReferenceSettings.From(Options), Catalog);
         foreach (var partition in log.GroupBy(r => r.Partition.Value))
             reference.RunPartition(partition.OrderBy(r => r.Offset.Value)
-                .Select(r => new LogRecord(r.Partition.Value, r.Offset.Value, r.Message.Value, _labels[Convert.ToBase64String(r.Message.Value)])));
+                .Select(r => new LogRecord(r.Partition.Value, r.Offset.Value, r.Message.Value,
+                    relabel is null ? _labels[Convert.ToBase64String(r.Message.Value)] : relabel(r, _labels[Convert.ToBase64String(r.Message.Value)]))));
         return reference;
     }
 
