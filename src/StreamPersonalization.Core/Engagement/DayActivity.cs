@@ -4,12 +4,14 @@ namespace StreamPersonalization.Core.Engagement;
 
 /// <summary>
 /// Exact counts of one user's activity on one UTC day (32 bytes). Counters saturate at 65,535 rather
-/// than wrap: a bot doing more than that in a day is still "very active".
+/// than wrap: a bot doing more than that in a day is still "very active". <see cref="SessionSeconds"/> sums the
+/// lengths of the sessions that started that day (cohort metrics' average session duration).
 /// </summary>
 public struct DayActivity
 {
     public int Day;
     public ushort Events, PageViews, Clicks, AddToCarts, Purchases, Sessions, Custom;
+    public uint SessionSeconds;
     public double Revenue;
 
     public void Count(EventType type, double value)

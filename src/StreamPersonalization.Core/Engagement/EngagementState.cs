@@ -48,10 +48,13 @@ public sealed class EngagementState
         if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref day)) day.Count(e.Type, e.Value ?? 0);
     }
 
-    public void ApplySessionStart(long startMs)
+    /// <summary>Counts a closed session on the day it started, with its length (saturating).</summary>
+    public void ApplySessionStart(long startMs, long lengthMs = 0)
     {
         ref var day = ref DayRef(DayOf(startMs));
-        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref day)) DayActivity.Inc(ref day.Sessions);
+        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref day)) return;
+        DayActivity.Inc(ref day.Sessions);
+        day.SessionSeconds = (uint)Math.Min(uint.MaxValue, day.SessionSeconds + (ulong)Math.Max(0, lengthMs / 1000));
     }
 
     /// <summary>The decayed score at max(<paramref name="atMs"/>, the latest event applied): what is known of the user's engagement before a new event.</summary>

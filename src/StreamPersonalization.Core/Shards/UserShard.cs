@@ -211,7 +211,7 @@ public sealed class UserShard
         entity.Sessions.CloseDue(nowMs, _options.Sessions, _closed);
         foreach (var s in _closed)
         {
-            entity.Engagement.ApplySessionStart(s.StartMs);
+            entity.Engagement.ApplySessionStart(s.StartMs, s.EndMs - s.StartMs);
             _pending.Add(new SessionClosedOutput(entity.Key, entity.Sequence++, s, nowMs));
             Counters.SessionsClosed++;
         }

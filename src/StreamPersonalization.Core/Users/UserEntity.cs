@@ -38,6 +38,12 @@ public sealed class UserEntity(string key)
     /// <summary>Ids of recently accepted events, to drop re-sends (null: none remembered). See <see cref="Shards.EventIdWindow"/>.</summary>
     public Shards.EventIdWindow? RecentEventIds;
 
+    /// <summary>
+    /// The user withdrew consent to personalization: the entity then holds nothing else (no segments, sessions,
+    /// engagement or exposures) until a later grant starts it afresh.
+    /// </summary>
+    public bool ConsentWithdrawn;
+
     /// <summary>Event time of the next time-based re-evaluation; <see cref="long.MaxValue"/> for none.</summary>
     public long NextReevaluationMs = long.MaxValue;
 

@@ -9,12 +9,13 @@ namespace StreamPersonalization.Core.Users;
 /// <summary>
 /// Compact binary form of a <see cref="UserEntity"/> for the state store. Memberships are stored by
 /// segment id, not bit index, so a changed catalog maps them correctly (and retires removed segments).
-/// Format version 3 (2 plus the recent event ids that drop duplicates; 2 was 1 plus experiment exposures); versions
-/// 1 and 2 are still read (no ids remembered). A reader refuses versions it does not know rather than misreading them.
+/// Format version 4 (3 plus per-day session seconds and the consent flag; 3 was 2 plus the recent event ids that
+/// drop duplicates; 2 was 1 plus experiment exposures); versions 1 to 3 are still read (no ids remembered before 3,
+/// no session seconds and consent given before 4). A reader refuses versions it does not know rather than misreading them.
 /// </summary>
 public static class UserStateSerializer
 {
-    private const byte FormatVersion = 3;
+    private const byte FormatVersion = 4;
 
     public static byte[] Serialize(UserEntity u, SegmentCatalog catalog)
     {
@@ -36,7 +37,7 @@ public static class UserStateSerializer
         foreach (var d in e.Days)
         {
             w.Write(d.Day); w.Write(d.Events); w.Write(d.PageViews); w.Write(d.Clicks); w.Write(d.AddToCarts);
-            w.Write(d.Purchases); w.Write(d.Sessions); w.Write(d.Custom); w.Write(d.Revenue);
+            w.Write(d.Purchases); w.Write(d.Sessions); w.Write(d.Custom); w.Write(d.Revenue); w.Write(d.SessionSeconds);
         }
         var events = u.Sessions.Events;
         w.Write(events.Length);
@@ -48,6 +49,7 @@ public static class UserStateSerializer
             w.Write(x.ExperimentId); w.Write(x.VariantId); w.Write(x.ExposedAtMs); w.Write(x.Covariate); w.Write(x.Converted); w.Write(x.Value);
         }
         if (u.RecentEventIds is { } ids) ids.Write(w); else w.Write(0);
+        w.Write(u.ConsentWithdrawn);
         w.Flush();
         return ms.ToArray();
     }
@@ -80,6 +82,7 @@ public static class UserStateSerializer
                 Day = r.ReadInt32(), Events = r.ReadUInt16(), PageViews = r.ReadUInt16(), Clicks = r.ReadUInt16(),
                 AddToCarts = r.ReadUInt16(), Purchases = r.ReadUInt16(), Sessions = r.ReadUInt16(), Custom = r.ReadUInt16(),
                 Revenue = r.ReadDouble(),
+                SessionSeconds = version >= 4 ? r.ReadUInt32() : 0,
             };
         }
         u.Engagement.Restore(score, scoreRef, last, totalEvents, totalPurchases, device, country, profileMs, days);
@@ -100,6 +103,7 @@ public static class UserStateSerializer
             u.Exposures = exposures.Length == 0 ? null : exposures;
         }
         if (version >= 3) u.RecentEventIds = Shards.EventIdWindow.Read(r);
+        if (version >= 4) u.ConsentWithdrawn = r.ReadBoolean();
         return u;
     }
 

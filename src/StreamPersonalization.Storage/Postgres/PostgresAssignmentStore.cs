@@ -12,11 +12,13 @@ namespace StreamPersonalization.Storage.Postgres;
 public sealed class PostgresAssignmentStore : IAssignmentStore, IAsyncDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
+    private readonly string _synchronousCommit;
 
     public PostgresAssignmentStore(PostgresStoreOptions options)
     {
         options.Validate();
         _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
+        _synchronousCommit = $"SET LOCAL synchronous_commit = {options.AssignmentSynchronousCommit}";
     }
 
     /// <inheritdoc />
@@ -38,6 +40,8 @@ public sealed class PostgresAssignmentStore : IAssignmentStore, IAsyncDisposable
         if (candidates.Count == 0) return [];
         await using var connection = await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await using (var durability = new NpgsqlCommand(_synchronousCommit, connection, transaction))
+            await durability.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         var experiments = candidates.Select(c => c.ExperimentId).ToArray();
         var users = candidates.Select(c => c.UserKey).ToArray();
         await using (var insert = new NpgsqlCommand("""

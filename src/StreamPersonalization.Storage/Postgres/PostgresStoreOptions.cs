@@ -19,6 +19,14 @@ public sealed class PostgresStoreOptions
     /// <value>Seconds, 1 to <see cref="MaxCommandTimeoutSeconds"/>. Default 30.</value>
     public int CommandTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// <c>synchronous_commit</c> of sticky-assignment transactions (checkpoints always use the server's setting).
+    /// <c>off</c> (default): a commit returns before its WAL is flushed; a PostgreSQL crash may lose the last
+    /// moments of assignments (never corrupts), which fixed and factorial splits recompute identically.
+    /// </summary>
+    /// <value><c>off</c> (default) or <c>on</c>.</value>
+    public string AssignmentSynchronousCommit { get; set; } = "off";
+
     /// <summary>Throws <see cref="OptionsValidationException"/> naming the first invalid key.</summary>
     public void Validate()
     {
@@ -36,5 +44,7 @@ public sealed class PostgresStoreOptions
         }
         if (CommandTimeoutSeconds is < 1 or > MaxCommandTimeoutSeconds)
             throw new OptionsValidationException($"{SectionName}:CommandTimeoutSeconds", $"an integer from 1 to {MaxCommandTimeoutSeconds}", CommandTimeoutSeconds);
+        if (AssignmentSynchronousCommit is not ("off" or "on"))
+            throw new OptionsValidationException($"{SectionName}:AssignmentSynchronousCommit", "off | on", AssignmentSynchronousCommit);
     }
 }

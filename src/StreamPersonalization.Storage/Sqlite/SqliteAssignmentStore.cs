@@ -6,12 +6,14 @@ namespace StreamPersonalization.Storage.Sqlite;
 
 /// <summary>
 /// <see cref="IAssignmentStore"/> in the node's SQLite file (table <c>sp_assignments</c>, created by
-/// <see cref="SqliteCheckpointStore.InitializeAsync"/>). First writer wins because SQLite serializes writers
+/// <see cref="SqliteCheckpointStore.InitializeAsync"/>); commits use <see cref="SqliteStoreOptions.AssignmentSynchronous"/>. First writer wins because SQLite serializes writers
 /// (<c>BEGIN IMMEDIATE</c>) and the insert skips an existing key.
 /// </summary>
 public sealed class SqliteAssignmentStore(SqliteStoreOptions options) : IAssignmentStore
 {
-    private readonly SqliteConnectionFactory _connections = new(options);
+    private readonly SqliteConnectionFactory _connections = new(Validated(options), options.AssignmentSynchronous);
+
+    private static SqliteStoreOptions Validated(SqliteStoreOptions o) { o.Validate(); return o; }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<StoredAssignment>> GetAsync(string experimentId, IReadOnlyCollection<string> userKeys, CancellationToken ct = default)

@@ -16,7 +16,8 @@ internal sealed class SqliteConnectionFactory
     private readonly string _connectionString;
     private readonly string _pragmas;
 
-    public SqliteConnectionFactory(SqliteStoreOptions options)
+    /// <param name="synchronous">PRAGMA synchronous for this factory's connections (FULL unless a store opts out).</param>
+    public SqliteConnectionFactory(SqliteStoreOptions options, string synchronous = "FULL")
     {
         var fullPath = Path.GetFullPath(options.Path);
         _connectionString = new SqliteConnectionStringBuilder
@@ -33,7 +34,7 @@ internal sealed class SqliteConnectionFactory
         // consumed and its outputs are final, so it must survive power loss / OS crash, not only a
         // process crash (NORMAL in WAL mode may lose the last commits then). Commits are per
         // checkpoint, not per event, so the extra fsync per commit is cheap.
-        _pragmas = $"PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = FULL;";
+        _pragmas = $"PRAGMA busy_timeout = {(int)options.BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = {synchronous};";
         DatabasePath = fullPath;
     }
 

@@ -20,6 +20,16 @@ public sealed class SqliteStoreOptions
     /// <value>Between 1 ms and <see cref="MaxBusyTimeout"/> (about 24.8 days). Default 30 s.</value>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Durability of sticky-assignment commits. Checkpoints always use FULL (their commit tells the pipeline its input
+    /// is consumed). Assignments default to NORMAL: in WAL mode a commit then survives a process crash but not an OS
+    /// crash or power loss, and skipping the fsync is what lets a first assignment answer within milliseconds.
+    /// Answers lost that way are recomputed identically for fixed and factorial splits (same salt and weights); only
+    /// a bandit draw or an answer under an older definition could change.
+    /// </summary>
+    /// <value><c>NORMAL</c> (default) or <c>FULL</c>.</value>
+    public string AssignmentSynchronous { get; set; } = "NORMAL";
+
     /// <summary>Throws <see cref="OptionsValidationException"/> naming the first invalid key.</summary>
     public void Validate()
     {
@@ -27,5 +37,7 @@ public sealed class SqliteStoreOptions
             throw new OptionsValidationException($"{SectionName}:Path", "a non-empty file path, e.g. data/sp.db", Path);
         if (BusyTimeout < TimeSpan.FromMilliseconds(1) || BusyTimeout > MaxBusyTimeout)
             throw new OptionsValidationException($"{SectionName}:BusyTimeout", $"a duration between 00:00:00.001 and {MaxBusyTimeout}", BusyTimeout);
+        if (AssignmentSynchronous is not ("NORMAL" or "FULL"))
+            throw new OptionsValidationException($"{SectionName}:AssignmentSynchronous", "NORMAL | FULL", AssignmentSynchronous);
     }
 }

@@ -133,26 +133,66 @@ public sealed class UserStateSerializerTests
     public void Deserialize_FormatVersion1_ReadsStateWrittenBeforeExposuresExisted()
     {
         var user = RunUser(V1).Shard.Peek("u1")!;
-        user.RecentEventIds = null;   // version 1 could not hold them
         var current = UserStateSerializer.Serialize(user, V1);
-        Assert.Equal(3, current[0]);
-        // Version 1 is version 3 without the trailing exposure and event-id lists (here empty ones: 4-byte counts of 0).
-        Assert.Equal([0, 0, 0, 0, 0, 0, 0, 0], current[^8..]);
-        var v1 = current[..^8];
-        v1[0] = 1;
-        var read = UserStateSerializer.Deserialize("u1", v1, V1);
+        Assert.Equal(4, current[0]);
+        var read = UserStateSerializer.Deserialize("u1", DowngradeToVersion1(current), V1);
         Assert.Null(read.Exposures);
-        Assert.Equal(current, UserStateSerializer.Serialize(read, V1));
+        Assert.Null(read.RecentEventIds);
+        Assert.False(read.ConsentWithdrawn);
+        // Everything version 1 held survives; per-day session seconds did not exist then and read as 0.
+        Assert.Equal((user.Sequence, user.Membership, user.NextReevaluationMs, user.ScheduledDueMs), (read.Sequence, read.Membership, read.NextReevaluationMs, read.ScheduledDueMs));
+        Assert.Equal(user.Engagement.Days.ToArray().Select(d => d with { SessionSeconds = 0 }), read.Engagement.Days.ToArray());
+        Assert.Equal(user.Sessions.Events.ToArray(), read.Sessions.Events.ToArray());
+        Assert.Equal((user.Engagement.Score, user.Engagement.TotalEvents, user.Engagement.Device), (read.Engagement.Score, read.Engagement.TotalEvents, read.Engagement.Device));
+    }
+
+    [Fact]
+    public void Serialize_ConsentFlagAndSessionSecondsRoundTrip()
+    {
+        var user = RunUser(V1).Shard.Peek("u1")!;
+        user.ConsentWithdrawn = true;
+        var read = UserStateSerializer.Deserialize("u1", UserStateSerializer.Serialize(user, V1), V1);
+        Assert.True(read.ConsentWithdrawn);
+        Assert.Equal(user.Engagement.Days.ToArray(), read.Engagement.Days.ToArray());
+        Assert.Equal(UserStateSerializer.Serialize(user, V1), UserStateSerializer.Serialize(read, V1));
+    }
+
+    /// <summary>Rewrites version-4 bytes in the version-1 layout (no session seconds, exposures, event ids or consent), field by field.</summary>
+    private static byte[] DowngradeToVersion1(byte[] v4)
+    {
+        using var r = new BinaryReader(new MemoryStream(v4));
+        using var ms = new MemoryStream();
+        using var w = new BinaryWriter(ms);
+        Assert.Equal(4, r.ReadByte());
+        w.Write((byte)1);
+        w.Write(r.ReadInt64()); w.Write(r.ReadInt64()); w.Write(r.ReadInt64());
+        var members = r.ReadInt32(); w.Write(members);
+        for (var i = 0; i < members; i++) w.Write(r.ReadString());
+        w.Write(r.ReadDouble()); w.Write(r.ReadInt64()); w.Write(r.ReadInt64()); w.Write(r.ReadInt64()); w.Write(r.ReadInt64());
+        for (var i = 0; i < 2; i++) { var has = r.ReadBoolean(); w.Write(has); if (has) w.Write(r.ReadString()); }
+        w.Write(r.ReadInt64());
+        var days = r.ReadInt32(); w.Write(days);
+        for (var i = 0; i < days; i++)
+        {
+            w.Write(r.ReadInt32());
+            for (var c = 0; c < 7; c++) w.Write(r.ReadUInt16());
+            w.Write(r.ReadDouble());
+            r.ReadUInt32();   // session seconds: not in version 1
+        }
+        var events = r.ReadInt32(); w.Write(events);
+        for (var i = 0; i < events; i++) { w.Write(r.ReadInt64()); w.Write(r.ReadDouble()); w.Write(r.ReadByte()); }
+        w.Flush();
+        return ms.ToArray();
     }
 
     [Theory]
     [InlineData(0)]
-    [InlineData(4)]
+    [InlineData(5)]
     [InlineData(255)]
     public void Deserialize_UnknownFormatVersion_ThrowsInvalidData(byte version)
     {
         var bytes = UserStateSerializer.Serialize(RunUser(V1).Shard.Peek("u1")!, V1);
-        Assert.Equal(3, bytes[0]);
+        Assert.Equal(4, bytes[0]);
         bytes[0] = version;
         var ex = Assert.Throws<InvalidDataException>(() => UserStateSerializer.Deserialize("u1", bytes, V1));
         Assert.Contains("'u1'", ex.Message);
