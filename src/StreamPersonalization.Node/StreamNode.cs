@@ -284,15 +284,21 @@ public sealed class StreamNode : IAsyncDisposable
     /// <summary>Offsets that fell off the log and were skipped under the Earliest policy.</summary>
     public long DataLossEvents { get; private set; }
 
+    /// <summary>
+    /// Hands checkpointed offsets to the client's background auto-commit (Kafka's committed offsets only feed lag
+    /// monitoring). Not a synchronous Commit: that waits for the group coordinator, and while the coordinator's broker
+    /// is down it blocked this loop and with it every partition of the node, also those on healthy brokers.
+    /// </summary>
     private void CommitCheckpointedOffsets()
     {
         if (_toCommit.IsEmpty) return;
         var latest = new Dictionary<int, TopicPartitionOffset>();
         while (_toCommit.TryDequeue(out var tpo)) latest[tpo.Partition.Value] = tpo;
-        var owned = latest.Values.Where(t => _runners.ContainsKey(t.Partition.Value)).ToList();
-        if (owned.Count == 0) return;
-        try { _consumer!.Commit(owned); }
-        catch (KafkaException ex) { _log.LogDebug("Kafka offset commit (lag monitoring only) failed: {Reason}", ex.Error.Reason); }
+        foreach (var tpo in latest.Values.Where(t => _runners.ContainsKey(t.Partition.Value)))
+        {
+            try { _consumer!.StoreOffset(tpo); }
+            catch (KafkaException ex) { _log.LogDebug("Kafka offset store (lag monitoring only) failed for partition {Partition}: {Reason}", tpo.Partition.Value, ex.Error.Reason); }
+        }
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -110,6 +110,53 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     public void ClearRequestErrors(KafkaApiKey api) =>
         MockNative.rd_kafka_mock_clear_request_errors(Handle, (short)api);
 
+    /// <summary>
+    /// The next <c>errors.Length</c> requests of type <paramref name="api"/> that reach broker <paramref name="brokerId"/>
+    /// fail with the given error codes, in order. Unlike <see cref="PushRequestErrors"/> this targets one broker (the
+    /// leader of some partitions, or a group coordinator) and can be counted with <see cref="PendingBrokerRequestErrors"/>.
+    /// </summary>
+    /// <remarks>Once a broker has had errors pushed for <paramref name="api"/>, it no longer consults the cluster-wide
+    /// errors of <see cref="PushRequestErrors"/> for that request type (librdkafka 2.0.2): use one kind per test.</remarks>
+    public void PushBrokerRequestErrors(int brokerId, KafkaApiKey api, params ErrorCode[] errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        foreach (var error in errors) PushBrokerRequestError(brokerId, api, error, TimeSpan.Zero);
+    }
+
+    /// <summary>The next request of type <paramref name="api"/> to broker <paramref name="brokerId"/> is answered
+    /// with <paramref name="error"/> (or succeeds, for <see cref="ErrorCode.NoError"/>) after <paramref name="responseDelay"/>.</summary>
+    public void PushBrokerRequestError(int brokerId, KafkaApiKey api, ErrorCode error, TimeSpan responseDelay)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(responseDelay, TimeSpan.Zero);
+        Check(MockNative.rd_kafka_mock_broker_push_request_error_rtts(Handle, brokerId, (short)api, (UIntPtr)1, (int)error, (int)responseDelay.TotalMilliseconds),
+            $"push {api} error {error} to broker {brokerId}");
+    }
+
+    /// <summary>Errors pushed with <see cref="PushBrokerRequestErrors"/> for <paramref name="api"/> on broker
+    /// <paramref name="brokerId"/> that no request has consumed yet (0 when none were pushed).</summary>
+    public int PendingBrokerRequestErrors(int brokerId, KafkaApiKey api)
+    {
+        Check(MockNative.rd_kafka_mock_broker_error_stack_cnt(Handle, brokerId, (short)api, out var count), $"count {api} errors of broker {brokerId}");
+        return (int)count;
+    }
+
+    /// <summary>Moves the leadership of <paramref name="topic"/>/<paramref name="partition"/> to broker <paramref name="brokerId"/>.
+    /// The log stays (the mock keeps one log per partition); clients learn the new leader from their next
+    /// NotLeaderForPartition answer and a metadata refresh, as after a real leader election.</summary>
+    public void SetPartitionLeader(string topic, int partition, int brokerId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topic);
+        Check(MockNative.rd_kafka_mock_partition_set_leader(Handle, topic, partition, brokerId), $"set leader of {topic}/{partition} to broker {brokerId}");
+    }
+
+    /// <summary>Makes broker <paramref name="brokerId"/> the coordinator of consumer group <paramref name="groupId"/>
+    /// (set it before the group's first FindCoordinator; the mock otherwise picks one by hashing the id).</summary>
+    public void SetGroupCoordinator(string groupId, int brokerId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(groupId);
+        Check(MockNative.rd_kafka_mock_coordinator_set(Handle, "group", groupId, brokerId), $"set coordinator of group {groupId} to broker {brokerId}");
+    }
+
     /// <summary>Stops the brokers (clients see disconnects) and frees the native handles.</summary>
     public void Dispose()
     {

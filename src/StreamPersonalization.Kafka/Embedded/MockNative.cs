@@ -43,5 +43,26 @@ internal static class MockNative
 
     [DllImport(Lib)] internal static extern void rd_kafka_mock_clear_request_errors(IntPtr mcluster, short apiKey);
 
+    /// <summary>
+    /// Variadic in C (<c>cnt</c> pairs of <c>rd_kafka_resp_err_t err, int rtt_ms</c>); declared here for exactly one
+    /// pair. On x86-64 System V (and AArch64 Linux) the first variadic integer arguments travel in the same registers as
+    /// fixed ones, so this fixed signature is a valid call there; the wrapper pushes one pair per call.
+    /// </summary>
+    [DllImport(Lib)]
+    internal static extern int rd_kafka_mock_broker_push_request_error_rtts(IntPtr mcluster, int brokerId, short apiKey,
+        UIntPtr cnt, int err, int rttMs);
+
+    [DllImport(Lib)]
+    internal static extern int rd_kafka_mock_broker_error_stack_cnt(IntPtr mcluster, int brokerId, short apiKey, out UIntPtr cnt);
+
+    [DllImport(Lib)]
+    internal static extern int rd_kafka_mock_partition_set_leader(IntPtr mcluster,
+        [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partition, int brokerId);
+
+    [DllImport(Lib)]
+    internal static extern int rd_kafka_mock_coordinator_set(IntPtr mcluster,
+        [MarshalAs(UnmanagedType.LPUTF8Str)] string keyType,
+        [MarshalAs(UnmanagedType.LPUTF8Str)] string key, int brokerId);
+
     [DllImport(Lib)] internal static extern IntPtr rd_kafka_err2str(int err);
 }

@@ -53,7 +53,10 @@ public sealed class KafkaClientFactory(KafkaOptions options, ILogger? log = null
             BootstrapServers = options.BootstrapServers,
             ClientId = clientId,
             GroupId = groupId,
-            EnableAutoCommit = false,            // the store's checkpoint is the truth; Kafka commits are for lag monitoring
+            // The store's checkpoint is the truth; Kafka commits are for lag monitoring only. Offsets are committed in the
+            // background, and only those the node stores explicitly (checkpointed ones): never what Consume returned.
+            EnableAutoCommit = true,
+            AutoCommitIntervalMs = 1_000,
             EnableAutoOffsetStore = false,
             AutoOffsetReset = AutoOffsetReset.Error, // an offset that fell off the log is reported, never skipped silently
             PartitionAssignmentStrategy = strategy,

@@ -32,6 +32,9 @@ public sealed class NodeProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The OS process id (e.g. to sample <c>/proc/&lt;pid&gt;/status</c>).</summary>
+    public int Pid => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     public string Log { get { lock (_log) return _log.ToString(); } }
