@@ -21,10 +21,11 @@ internal static class BenchCommand
         var httpRate = new Option<int>("--http-rate") { Description = "Requests per second of the HTTP assignment load (open loop).", DefaultValueFactory = _ => 5_000 };
         var httpSeconds = new Option<int>("--http-seconds") { Description = "Measured seconds of the HTTP assignment load.", DefaultValueFactory = _ => 20 };
         var httpUsers = new Option<int>("--http-users") { Description = "Distinct users the HTTP load draws from (first requests store new assignments).", DefaultValueFactory = _ => 50_000 };
-        var only = new Option<string?>("--only") { Description = "Run one part: engine, e2e, memory, assign or http." };
+        var only = new Option<string?>("--only") { Description = "Run one part: engine, e2e, memory, assign or http; or scale (node processes; only when asked for)." };
         var command = new Command("bench", "Benchmarks: engine-only events/s, end-to-end events/s (embedded Kafka + SQLite), bytes per user entity.")
         {
             engineEvents, e2eRecords, e2ePartitions, memoryUsers, assignCalls, httpRate, httpSeconds, httpUsers, only,
+            ScaleBenchmark.Postgres, ScaleBenchmark.Records, ScaleBenchmark.ReadyUsers,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -36,6 +37,7 @@ internal static class BenchCommand
             if (part is null or "assign") AssignmentBenchmark.Run(Path.Combine("config", "experiments.yaml"), parse.GetValue(assignCalls), table);
             if (part is null or "http") await HttpAssignmentBenchmark.RunAsync(settings, parse.GetValue(httpRate), TimeSpan.FromSeconds(parse.GetValue(httpSeconds)), parse.GetValue(httpUsers), table, ct);
             if (part is null or "e2e") await EndToEndBenchmark.RunAsync(settings, parse.GetValue(e2eRecords), parse.GetValue(e2ePartitions), table, ct);
+            if (part is "scale") await ScaleBenchmark.RunAsync(parse, table, ct);
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine($"[grey]{Environment.ProcessorCount} cores, .NET {Environment.Version}, {(System.Diagnostics.Debugger.IsAttached ? "debugger attached" : "no debugger")}, {BuildKind()} build[/]");
             return 0;
