@@ -78,9 +78,15 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
         if (!key.IsEmpty && !KeyEquals(key, f.UserId))
             return DecodeResult.Reject(RejectReason.KeyMismatch, "record key differs from user_id");
         var type = EventTypes.Parse(f.TypeName);
+        bool? consent = null;
+        if (type == EventType.Consent)
+        {
+            consent = ConsentProperty.Read(value.Slice(f.PropertiesStart, f.PropertiesLength));
+            if (consent is null) return DecodeResult.Reject(RejectReason.MissingField, ConsentProperty.Required);
+        }
         var e = new ClickEvent(
             f.EventId ?? fallbackEventId.ToString(), f.UserId, type, f.TypeName, f.TsMs,
-            f.Page, f.Device, f.Country, f.Value, f.ExperimentId, f.Variant, f.PropertyCount);
+            f.Page, f.Device, f.Country, f.Value, f.ExperimentId, f.Variant, f.PropertyCount, consent);
         if (_propertyFilter is null) return DecodeResult.Ok(e);
         var properties = f.PropertiesLength == 0
             ? PropertyFilterResult.Empty
@@ -187,12 +193,9 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
             if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 1) f.PropertyCount++;
             CheckDepth(ref reader);
         }
-        // Remember where the object lies for the minimisation pass (a repeated "properties" key: the last one wins).
-        if (_propertyFilter is not null)
-        {
-            f.PropertiesStart = (int)start;
-            f.PropertiesLength = (int)(reader.BytesConsumed - start);
-        }
+        // Remember where the object lies for the minimisation pass and consent events (a repeated "properties" key: the last one wins).
+        f.PropertiesStart = (int)start;
+        f.PropertiesLength = (int)(reader.BytesConsumed - start);
     }
 
     // Reads past the current value token by token (Skip() needs the whole value buffered, which it is,

@@ -30,6 +30,21 @@ public sealed class KafkaShardOutput(IProducer<byte[], byte[]> producer, KafkaOp
 
     public void Emit(ShardOutput record)
     {
+        if (record is UserErased erased)
+        {
+            // Tombstones: compacted consumers of the keyed outputs drop everything they hold for the user.
+            foreach (var t in new[] { topics.SessionsTopic, topics.SegmentChangesTopic })
+            {
+                tracker.Sent();
+                ProduceWithBackoff(t, new Message<byte[], byte[]>
+                {
+                    Key = Encoding.UTF8.GetBytes(erased.Key),
+                    Value = null!,
+                    Headers = new Headers { { RecordIdHeader, Encoding.UTF8.GetBytes(erased.RecordId) } },
+                });
+            }
+            return;
+        }
         var (topic, message) = record switch
         {
             SessionClosedOutput s => (topics.SessionsTopic, UserMessage(s, OutputSerializer.Serialize(s))),

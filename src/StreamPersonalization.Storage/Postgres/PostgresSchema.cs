@@ -69,5 +69,13 @@ internal static class PostgresSchema
             document      text    NOT NULL,
             updated_at_ms bigint  NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS sp_audit (
+            id          bigserial   PRIMARY KEY,
+            at          timestamptz NOT NULL DEFAULT now(),
+            action      text        NOT NULL,
+            subject     text        NOT NULL,
+            scope       text        NOT NULL,
+            "partition" integer     NOT NULL
+        );
         """;
 }

@@ -175,6 +175,7 @@ public sealed class SqliteCheckpointStore : ICheckpointStore, IEntityLookup
         await WriteCheckpointAsync(connection, transaction, batch, now, ct).ConfigureAwait(false);
         WriteOutbox(connection, transaction, batch, now, ct);
         WriteEntities(connection, transaction, batch, now, ct);
+        WriteErasures(connection, transaction, batch, now);
 
         await transaction.CommitAsync(ct).ConfigureAwait(false);
     }
@@ -277,6 +278,31 @@ public sealed class SqliteCheckpointStore : ICheckpointStore, IEntityLookup
         command.Parameters.Add("$shard_state", SqliteType.Blob).Value = (object?)batch.ShardState ?? DBNull.Value;
         command.Parameters.AddWithValue("$now", now);
         await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes erased users' sticky assignments and writes one audit row per erasure.</summary>
+    private static void WriteErasures(SqliteConnection connection, SqliteTransaction transaction, CheckpointBatch batch, string now)
+    {
+        if (batch.Erasures is not { Count: > 0 } erasures) return;
+        using var delete = connection.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = "DELETE FROM sp_assignments WHERE user_key = $key";
+        var key = delete.Parameters.Add("$key", SqliteType.Text);
+        using var audit = connection.CreateCommand();
+        audit.Transaction = transaction;
+        audit.CommandText = """INSERT INTO sp_audit (at, action, subject, scope, "partition") VALUES ($now, $action, $subject, $scope, $partition)""";
+        audit.Parameters.AddWithValue("$now", now);
+        audit.Parameters.AddWithValue("$action", ErasureAudit.Action);
+        audit.Parameters.AddWithValue("$scope", batch.Scope);
+        audit.Parameters.AddWithValue("$partition", batch.Partition);
+        var subject = audit.Parameters.Add("$subject", SqliteType.Text);
+        foreach (var erased in erasures)
+        {
+            key.Value = erased;
+            delete.ExecuteNonQuery();
+            subject.Value = ErasureAudit.Subject(erased);
+            audit.ExecuteNonQuery();
+        }
     }
 
     /// <summary>Inserts the batch's outbox rows in list order (so ids follow it) with one reused prepared statement.</summary>

@@ -64,5 +64,13 @@ internal static class SqliteSchema
             document      TEXT    NOT NULL,
             updated_at_ms INTEGER NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS sp_audit (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            at          TEXT    NOT NULL,
+            action      TEXT    NOT NULL,
+            subject     TEXT    NOT NULL,
+            scope       TEXT    NOT NULL,
+            "partition" INTEGER NOT NULL
+        );
         """;
 }
