@@ -65,14 +65,16 @@ internal static class DemoCommand
 
         var catalog = settings.LoadCatalog();
         await using var store = settings.CreateStore();
-        var node = new StreamNode(settings.Node, kafka, settings.Shards, catalog, store, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers,
+        using var pseudonymizer = settings.Privacy.CreatePseudonymizer();
+        var shardOptions = settings.Shards with { Privacy = settings.Privacy.ShardPrivacy(pseudonymizer) };
+        var node = new StreamNode(settings.Node, kafka, shardOptions, catalog, store, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers,
             experiments: settings.LoadExperiments());
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (duration is { } d) stop.CancelAfter(d);
         var nodeTask = node.RunAsync(stop.Token);
         var experiments = settings.LoadExperiments();
         await using var serving = experiments is null ? null
-            : await ExperimentServing.StartAsync(settings, kafka, experiments, catalog, store, loggers, ct);
+            : await ExperimentServing.StartAsync(settings, kafka, experiments, catalog, store, loggers, ct, pseudonymizer, shardOptions.Privacy);
         var stageTask = serving is null ? Task.CompletedTask
             : new ExperimentStage(settings.Node, settings.Experiments, kafka, serving.Services.Catalog, store, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers, settings.Detectors).RunAsync(stop.Token);
         await using var http = settings.Http.Disabled ? null : await HealthEndpoints.StartAsync(node, settings.Http, serving?.Services, loggers, ct);

@@ -50,7 +50,9 @@ internal static class RunCommand
         var log = loggers.CreateLogger("sp.run");
         var catalog = settings.LoadCatalog();
         await using var store = settings.CreateStore();
-        var node = new StreamNode(settings.Node, settings.Kafka, settings.Shards, catalog, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers,
+        using var pseudonymizer = settings.Privacy.CreatePseudonymizer();
+        var shardOptions = settings.Shards with { Privacy = settings.Privacy.ShardPrivacy(pseudonymizer) };
+        var node = new StreamNode(settings.Node, settings.Kafka, shardOptions, catalog, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers,
             experiments: settings.LoadExperiments());
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (duration is { } d) stop.CancelAfter(d);
@@ -59,7 +61,7 @@ internal static class RunCommand
         var running = node.RunAsync(stop.Token);
         var experiments = settings.LoadExperiments();
         await using var serving = experiments is null ? null
-            : await ExperimentServing.StartAsync(settings, settings.Kafka, experiments, catalog, store, loggers, ct);
+            : await ExperimentServing.StartAsync(settings, settings.Kafka, experiments, catalog, store, loggers, ct, pseudonymizer, shardOptions.Privacy);
         var stage = serving is null ? null
             : new ExperimentStage(settings.Node, settings.Experiments, settings.Kafka, serving.Services.Catalog, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers, settings.Detectors);
         var staging = stage?.RunAsync(stop.Token) ?? Task.CompletedTask;

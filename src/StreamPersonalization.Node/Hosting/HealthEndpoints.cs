@@ -31,6 +31,7 @@ public static class HealthEndpoints
         {
             Http.AssignmentEndpoints.Map(app, experiments, http);
             Http.AdminEndpoints.Map(app, experiments);
+            Http.UserEndpoints.Map(app, experiments);
         }
         await app.StartAsync(ct);
         loggers.CreateLogger("sp.http").LogInformation("HTTP on {Urls}: /healthz, /readyz{Api}", http.Urls,

@@ -25,7 +25,8 @@ public sealed record NodeSettings(
     HttpOptions Http,
     Experiments.ExperimentOptions Experiments,
     Core.Experiments.Alerts.DetectorOptions Detectors,
-    Core.Experiments.Alerts.DataQualityOptions DataQuality)
+    Core.Experiments.Alerts.DataQualityOptions DataQuality,
+    PrivacySettings Privacy)
 {
     public static NodeSettings Load(string? configFile, IReadOnlyDictionary<string, string?>? overrides = null)
     {
@@ -63,7 +64,8 @@ public sealed record NodeSettings(
             Bind<HttpOptions>(config, "Http"),
             Bind<Experiments.ExperimentOptions>(config, "Experiments"),
             Bind<Core.Experiments.Alerts.DetectorOptions>(config, "Detectors"),
-            Bind<Core.Experiments.Alerts.DataQualityOptions>(config, "DataQuality"));
+            Bind<Core.Experiments.Alerts.DataQualityOptions>(config, "DataQuality"),
+            PrivacySettings.From(config));
         return settings;
     }
 
@@ -77,6 +79,7 @@ public sealed record NodeSettings(
         Experiments.Validate();
         Detectors.Validate();
         DataQuality.Validate();
+        Privacy.Validate();
         if (!CheckpointStoreFactory.Providers.Contains(StorageProvider.ToLowerInvariant()))
             throw new ArgumentOutOfRangeException("Storage:Provider", StorageProvider, $"Configuration key 'Storage:Provider' is '{StorageProvider}'; allowed: {string.Join(", ", CheckpointStoreFactory.Providers)}.");
         if (StorageProvider.Equals("sqlite", StringComparison.OrdinalIgnoreCase)) Sqlite.Validate(); else Postgres.Validate();
