@@ -29,7 +29,7 @@ public sealed class AssignmentService(ExperimentCatalogSource catalog, SegmentCa
     IAssignmentStore store, AssignmentWriter writer, SnapshotBoard snapshots, ExperimentOptions options, TimeProvider? time = null,
     Func<string, string>? storeKey = null, Func<string?, bool>? personalizationOff = null)
 {
-    private readonly ConcurrentDictionary<(string, string), StoredAssignment> _cache = new();
+    private readonly ConcurrentDictionary<(string, string), (StoredAssignment Assignment, long Until)> _cache = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     /// <summary>The store key of a client's user id (its pseudonym when pseudonymisation is on).</summary>
@@ -84,7 +84,7 @@ public sealed class AssignmentService(ExperimentCatalogSource catalog, SegmentCa
         List<string>? misses = null;
         foreach (var u in keys)
         {
-            if (_cache.TryGetValue((experimentId, u), out var s)) found[u] = s;
+            if (_cache.TryGetValue((experimentId, u), out var c) && c.Until > _time.GetTimestamp()) found[u] = c.Assignment;
             else (misses ??= []).Add(u);
         }
         if (misses is null) return found;
@@ -129,10 +129,11 @@ public sealed class AssignmentService(ExperimentCatalogSource catalog, SegmentCa
 
     private void Remember(StoredAssignment s)
     {
-        if (options.AssignmentCacheCapacity == 0) return;
-        // Crude bound: start over when full (entries are cheap to re-read and never change).
+        if (options.AssignmentCacheCapacity == 0 || options.AssignmentCacheTtl <= TimeSpan.Zero) return;
+        // Crude bound: start over when full (entries are cheap to re-read). The TTL bounds how long an erasure made
+        // through another node (or the stream) can still be answered from this node's memory.
         if (_cache.Count >= options.AssignmentCacheCapacity) _cache.Clear();
-        _cache[(s.ExperimentId, s.UserKey)] = s;
+        _cache[(s.ExperimentId, s.UserKey)] = (s, _time.GetTimestamp() + (long)(options.AssignmentCacheTtl.TotalSeconds * _time.TimestampFrequency));
     }
 
     private static AssignmentAnswer Sticky(StoredAssignment s, string userId) => new(s.ExperimentId, userId, s.Variant, "assigned", true, s.DefinitionVersion);
