@@ -88,7 +88,8 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
             f.EventId ?? fallbackEventId.ToString(), f.UserId, type, f.TypeName, f.TsMs,
             f.Page, f.Device, f.Country, f.Value, f.ExperimentId, f.Variant, f.PropertyCount, consent);
         if (_propertyFilter is null) return DecodeResult.Ok(e);
-        var properties = f.PropertiesLength == 0
+        // An empty object has nothing to minimise: skip the second read (most events carry none).
+        var properties = f.PropertiesLength == 0 || f.PropertyCount == 0
             ? PropertyFilterResult.Empty
             : _propertyFilter.FilterJson(f.TypeName, value.Slice(f.PropertiesStart, f.PropertiesLength), _pool);
         return DecodeResult.Ok(e, properties);
