@@ -68,7 +68,7 @@ internal static class DemoCommand
         using var pseudonymizer = settings.Privacy.CreatePseudonymizer();
         var shardOptions = settings.Shards with { Privacy = settings.Privacy.ShardPrivacy(pseudonymizer) };
         var node = new StreamNode(settings.Node, kafka, shardOptions, catalog, store, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers,
-            experiments: settings.LoadExperiments());
+            experiments: settings.LoadExperiments(), dataQuality: settings.DataQuality);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (duration is { } d) stop.CancelAfter(d);
         var nodeTask = node.RunAsync(stop.Token);

@@ -53,7 +53,7 @@ internal static class RunCommand
         using var pseudonymizer = settings.Privacy.CreatePseudonymizer();
         var shardOptions = settings.Shards with { Privacy = settings.Privacy.ShardPrivacy(pseudonymizer) };
         var node = new StreamNode(settings.Node, settings.Kafka, shardOptions, catalog, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers,
-            experiments: settings.LoadExperiments());
+            experiments: settings.LoadExperiments(), dataQuality: settings.DataQuality);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (duration is { } d) stop.CancelAfter(d);
         log.LogInformation("Node {NodeId} starting: Kafka {Bootstrap}, store {Store}, catalog v{Version} ({Segments} segments)",

@@ -56,6 +56,18 @@ public sealed class KafkaShardOutput(IProducer<byte[], byte[]> producer, KafkaOp
         ProduceWithBackoff(topic, message);
     }
 
+    /// <summary>An alert change (data quality) to the alerts topic, keyed by alert key with the alert id as record id.</summary>
+    public void EmitAlert(Core.Experiments.Alerts.Alert alert)
+    {
+        tracker.Sent();
+        ProduceWithBackoff(topics.AlertsTopic, new Message<byte[], byte[]>
+        {
+            Key = Encoding.UTF8.GetBytes(alert.Key),
+            Value = Core.Experiments.Alerts.AlertJson.ToUtf8(alert),
+            Headers = new Headers { { RecordIdHeader, Encoding.UTF8.GetBytes(alert.Id) } },
+        });
+    }
+
     // A full local queue is back-pressure from the broker, not an error: wait for room, then retry.
     private void ProduceWithBackoff(string topic, Message<byte[], byte[]> message)
     {
