@@ -31,6 +31,15 @@ public sealed class AssignmentService(ExperimentCatalogSource catalog, SegmentCa
 {
     private readonly ConcurrentDictionary<(string, string), (StoredAssignment Assignment, long Until)> _cache = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    // Single-user requests (the common case) share one store read per batch of concurrent requests.
+    private readonly KeyBatcher<(string Experiment, string User), StoredAssignment> _reads = new(async keys =>
+    {
+        var found = new Dictionary<(string, string), StoredAssignment>();
+        foreach (var group in keys.GroupBy(k => k.Experiment))
+            foreach (var s in await store.GetAsync(group.Key, group.Select(k => k.User).ToList()).ConfigureAwait(false))
+                found[(s.ExperimentId, s.UserKey)] = s;
+        return found;
+    });
 
     /// <summary>The store key of a client's user id (its pseudonym when pseudonymisation is on).</summary>
     public string StoreKey(string userId) => storeKey is null ? userId : storeKey(userId);
@@ -88,6 +97,15 @@ public sealed class AssignmentService(ExperimentCatalogSource catalog, SegmentCa
             else (misses ??= []).Add(u);
         }
         if (misses is null) return found;
+        if (misses.Count == 1)
+        {
+            if (await _reads.GetAsync((experimentId, misses[0])).WaitAsync(ct).ConfigureAwait(false) is { } one)
+            {
+                found[one.UserKey] = one;
+                Remember(one);
+            }
+            return found;
+        }
         foreach (var s in await store.GetAsync(experimentId, misses, ct).ConfigureAwait(false))
         {
             found[s.UserKey] = s;

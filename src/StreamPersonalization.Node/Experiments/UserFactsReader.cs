@@ -17,7 +17,8 @@ public sealed record UserFacts(bool Known, ulong SegmentMask, string? Country, s
 /// <summary>
 /// Reads <see cref="UserFacts"/> from the user stage's stored entities (any partition: the API node may not own the
 /// user), keeping each answer for <paramref name="ttl"/> so repeated requests do not each read the store. A consent
-/// withdrawal therefore reaches assignment within one checkpoint interval plus the TTL.
+/// withdrawal therefore reaches assignment within one checkpoint interval plus the TTL. Concurrent reads are
+/// coalesced into one query (<see cref="KeyBatcher{TKey, TValue}"/>).
 /// </summary>
 public sealed class UserFactsReader(IEntityLookup lookup, SegmentCatalog segments, TimeSpan ttl = default, TimeProvider? time = null)
 {
@@ -26,13 +27,14 @@ public sealed class UserFactsReader(IEntityLookup lookup, SegmentCatalog segment
 
     private readonly ConcurrentDictionary<string, (UserFacts Facts, long Until)> _cache = new(StringComparer.Ordinal);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly KeyBatcher<string, byte[]> _states = new(keys => lookup.FindEntitiesAsync(UsersScope, keys));
 
     /// <param name="userKey">The key the store uses (the pseudonym when pseudonymisation is on).</param>
     public async Task<UserFacts> ReadAsync(string userKey, CancellationToken ct)
     {
         var now = _time.GetTimestamp();
         if (ttl > TimeSpan.Zero && _cache.TryGetValue(userKey, out var hit) && hit.Until > now) return hit.Facts;
-        var state = await lookup.FindEntityAsync(UsersScope, userKey, ct).ConfigureAwait(false);
+        var state = await _states.GetAsync(userKey).WaitAsync(ct).ConfigureAwait(false);
         UserFacts facts;
         if (state is null) facts = UserFacts.Unknown;
         else

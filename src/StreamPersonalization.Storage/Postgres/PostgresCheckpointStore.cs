@@ -82,6 +82,19 @@ public sealed class PostgresCheckpointStore : ICheckpointStore, IEntityLookup
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, byte[]>> FindEntitiesAsync(string scope, IReadOnlyCollection<string> keys, CancellationToken ct = default)
+    {
+        var found = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        if (keys.Count == 0) return found;
+        await using var command = _dataSource.CreateCommand("""SELECT key, state FROM sp_entities WHERE scope = $1 AND key = ANY($2) ORDER BY "partition" """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = scope });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = keys.ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false)) found[reader.GetString(0)] = (byte[])reader.GetValue(1);
+        return found;
+    }
+
+    /// <inheritdoc />
     /// <remarks>Ordered by due time, then key.</remarks>
     public async Task<IReadOnlyList<EntityTimer>> LoadTimersAsync(string scope, int partition, CancellationToken ct = default)
     {

@@ -107,6 +107,23 @@ public sealed class SqliteCheckpointStore : ICheckpointStore, IEntityLookup
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, byte[]>> FindEntitiesAsync(string scope, IReadOnlyCollection<string> keys, CancellationToken ct = default)
+    {
+        var found = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        if (keys.Count == 0) return found;
+        await using var connection = await _connections.OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT key, state FROM sp_entities WHERE scope = $scope AND key IN (SELECT value FROM json_each($keys)) ORDER BY "partition"
+            """;
+        command.Parameters.AddWithValue("$scope", scope);
+        command.Parameters.AddWithValue("$keys", System.Text.Json.JsonSerializer.Serialize(keys));
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false)) found[reader.GetString(0)] = (byte[])reader.GetValue(1);
+        return found;
+    }
+
+    /// <inheritdoc />
     /// <remarks>Ordered by due time, then key.</remarks>
     public async Task<IReadOnlyList<EntityTimer>> LoadTimersAsync(string scope, int partition, CancellationToken ct = default)
     {
