@@ -65,7 +65,8 @@ internal static class RunCommand
         var stage = serving is null ? null
             : new ExperimentStage(settings.Node, settings.Experiments, settings.Kafka, serving.Services.Catalog, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers, settings.Detectors);
         var staging = stage?.RunAsync(stop.Token) ?? Task.CompletedTask;
-        await using var http = settings.Http.Disabled ? null : await HealthEndpoints.StartAsync(node, settings.Http, serving?.Services, loggers, ct);
+        await using var cohorts = StreamPersonalization.Node.Privacy.CohortReleaseService.Start(settings, settings.Kafka, catalog, store, loggers, stop.Token);
+        await using var http = settings.Http.Disabled ? null : await HealthEndpoints.StartAsync(node, settings.Http, serving?.Services, loggers, ct, cohorts.Releases);
         while (!running.IsCompleted)
         {
             await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None));
