@@ -19,7 +19,10 @@ namespace StreamPersonalization.Core.Ingest;
 /// Without one, properties are skipped unread as before and <see cref="DecodeResult.Properties"/> is null.
 /// </para>
 /// </summary>
-public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null, PropertyFilter? propertyFilter = null)
+/// <para>Pseudonymisation hook: with <paramref name="pseudonyms"/> the event's user id is replaced by its pseudonym
+/// after the key check (which compares the raw key with the raw id), so no copy of the event is needed later.</para>
+public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null, PropertyFilter? propertyFilter = null,
+    Privacy.Pseudonymization.PseudonymCache? pseudonyms = null)
 {
     private readonly DecoderOptions _options = options.Validate();
     private readonly StringPool _pool = pool ?? new StringPool();
@@ -85,7 +88,7 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
             if (consent is null) return DecodeResult.Reject(RejectReason.MissingField, ConsentProperty.Required);
         }
         var e = new ClickEvent(
-            f.EventId ?? fallbackEventId.ToString(), f.UserId, type, f.TypeName, f.TsMs,
+            f.EventId ?? fallbackEventId.ToString(), pseudonyms is null ? f.UserId : pseudonyms.Get(f.UserId), type, f.TypeName, f.TsMs,
             f.Page, f.Device, f.Country, f.Value, f.ExperimentId, f.Variant, f.PropertyCount, consent);
         if (_propertyFilter is null) return DecodeResult.Ok(e);
         // An empty object has nothing to minimise: skip the second read (most events carry none).

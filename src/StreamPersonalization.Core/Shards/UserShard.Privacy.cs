@@ -21,12 +21,11 @@ namespace StreamPersonalization.Core.Shards;
 /// </summary>
 public sealed partial class UserShard
 {
-    /// <summary>The pseudonymised event, with property drops counted.</summary>
+    /// <summary>The decoded event (already pseudonymised by the decoder), with property drops counted.</summary>
     private ClickEvent Ingested(DecodeResult decoded)
     {
-        var e = decoded.Event!;
         if (decoded.Properties is { Dropped.Total: > 0 } p) CountDrops(p.Dropped);
-        return _pseudonyms is null ? e : e with { UserId = _pseudonyms.Get(e.UserId) };
+        return decoded.Event!;
     }
 
     private void CountDrops(PropertyDropCounts d)

@@ -58,8 +58,8 @@ public sealed partial class UserShard
         _catalog = catalog;
         _output = output;
         _source = source ?? NoEntityState.Instance;
-        _decoder = new EventDecoder(options.Ingest, _pool, options.Privacy.Properties);
         _pseudonyms = options.Privacy.Pseudonymizer is { } p ? new(p, options.Privacy.PseudonymCacheCapacity) : null;
+        _decoder = new EventDecoder(options.Ingest, _pool, options.Privacy.Properties, _pseudonyms);
         _decay = new HalfLifeDecay(options.Engagement.HalfLife);
         _weights = options.Engagement.WeightTable();
     }
