@@ -1,6 +1,12 @@
 using System.CommandLine;
 using StreamPersonalization.Cli.Commands;
 
+// SQLite's ADO.NET provider and librdkafka's .NET client block their calling thread: with only a handful of pool
+// threads on a small machine, a burst of HTTP requests waiting on store reads would wait for thread injection
+// (hundreds of ms). A larger floor keeps enough threads ready; idle ones cost little.
+ThreadPool.GetMinThreads(out var workers, out var completion);
+ThreadPool.SetMinThreads(Math.Max(workers, 64), Math.Max(completion, 64));
+
 var root = new RootCommand("sp: StreamPersonalization, a streaming personalization and experimentation engine.")
 {
     DemoCommand.Create(),

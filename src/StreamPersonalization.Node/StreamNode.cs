@@ -36,12 +36,14 @@ public sealed class StreamNode : IAsyncDisposable
     private volatile bool _hadFailures;
 
     private readonly Core.Experiments.Definitions.ExperimentCatalog? _experiments;
+    private readonly Core.Experiments.Alerts.DataQualityOptions? _dataQuality;
 
     /// <param name="experiments">Experiments whose exposures and conversions are attributed (null: none).</param>
     public StreamNode(NodeOptions options, KafkaOptions kafka, ShardOptions shardOptions, SegmentCatalog catalog,
         ICheckpointStore store, IKafkaClientFactory clients, ILoggerFactory loggers, TimeProvider? time = null,
-        Core.Experiments.Definitions.ExperimentCatalog? experiments = null)
+        Core.Experiments.Definitions.ExperimentCatalog? experiments = null, Core.Experiments.Alerts.DataQualityOptions? dataQuality = null)
     {
+        _dataQuality = dataQuality;
         _experiments = experiments;
         _options = options.Validate();
         _kafka = kafka;
@@ -192,13 +194,13 @@ public sealed class StreamNode : IAsyncDisposable
             var shard = new UserShard(partition, _shardOptions, _catalog, output, new StoreEntitySource(_store, ShardRunner.Scope, partition), _experiments);
             shard.RestoreShardState(checkpoint?.ShardState);
             shard.RestoreTimers(_store.LoadTimersAsync(ShardRunner.Scope, partition).GetAwaiter().GetResult());
-            runner = new ShardRunner(_kafka.ClickstreamTopic, _kafka.ExperimentStatsTopic, partition, shard, _store, output, checkpoint, _options, logger, _time);
+            runner = new ShardRunner(_kafka.ClickstreamTopic, _kafka.ExperimentStatsTopic, partition, shard, _store, output, checkpoint, _options, logger, _time, dataQuality: _dataQuality);
             runner.Start();
             _log.LogInformation("Shard {Partition} started at offset {Offset} (watermark {Watermark})", partition, checkpoint?.NextOffset ?? 0, checkpoint?.WatermarkMs);
         }
         catch (Exception ex)
         {
-            runner = new ShardRunner(_kafka.ClickstreamTopic, _kafka.ExperimentStatsTopic, partition, new UserShard(partition, _shardOptions, _catalog, output), _store, output, null, _options, logger, _time);
+            runner = new ShardRunner(_kafka.ClickstreamTopic, _kafka.ExperimentStatsTopic, partition, new UserShard(partition, _shardOptions, _catalog, output), _store, output, null, _options, logger, _time, dataQuality: _dataQuality);
             runner.Fail(ex);
             _hadFailures = true;
             _log.LogError(ex, "Shard {Partition} could not load its checkpoint; retrying", partition);

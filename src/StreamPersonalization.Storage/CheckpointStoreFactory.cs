@@ -50,4 +50,13 @@ public static class CheckpointStoreFactory
             "postgres" => new PostgresDefinitionStore(postgres ?? new PostgresStoreOptions()),
             _ => throw new OptionsValidationException(ProviderKey, string.Join(" | ", Providers), provider),
         };
+
+    /// <summary>The cohort release and privacy ledger store of the provider (same database; tables are created by the checkpoint store's initialisation).</summary>
+    public static Core.Privacy.Cohorts.ICohortReleaseStore CreateCohortReleaseStore(string provider, SqliteStoreOptions? sqlite = null, PostgresStoreOptions? postgres = null) =>
+        provider?.Trim().ToLowerInvariant() switch
+        {
+            "sqlite" => new SqliteCohortReleaseStore(sqlite ?? new SqliteStoreOptions()),
+            "postgres" => new PostgresCohortReleaseStore(postgres ?? new PostgresStoreOptions()),
+            _ => throw new OptionsValidationException(ProviderKey, string.Join(" | ", Providers), provider),
+        };
 }

@@ -73,4 +73,22 @@ public abstract partial class CheckpointStoreContract
         Assert.Null(await lookup.FindEntityAsync("users", "carol"));
         Assert.Null(await lookup.FindEntityAsync("experiments", "alice"));
     }
+
+    [Fact]
+    public async Task Commit_WithErasures_DeletesAssignmentsAndAuditsWithoutTheKey()
+    {
+        var a = OpenAssignmentStore(Location);
+        await a.AddIfAbsentAsync([new("e1", "gone-user", "x", 1, 1), new("e2", "gone-user", "y", 1, 1), new("e1", "kept-user", "x", 1, 1)]);
+        await Store.CommitAsync(new CheckpointBatch("users", 1, null, 5, 0, null, [new EntityWrite("gone-user", null, null)], Erasures: ["gone-user"]));
+        Assert.Empty(await a.GetAsync("e1", ["gone-user"]));
+        Assert.Empty(await a.GetAsync("e2", ["gone-user"]));
+        Assert.Single(await a.GetAsync("e1", ["kept-user"]));
+        var audit = await ReadAuditAsync(Location);
+        var row = Assert.Single(audit);
+        Assert.Equal((ErasureAudit.Action, ErasureAudit.Subject("gone-user")), row);
+        Assert.DoesNotContain("gone-user", row.Subject);
+    }
+
+    /// <summary>(action, subject) rows of <c>sp_audit</c>.</summary>
+    protected abstract Task<List<(string Action, string Subject)>> ReadAuditAsync(string location);
 }

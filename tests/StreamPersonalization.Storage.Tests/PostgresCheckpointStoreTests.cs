@@ -14,6 +14,17 @@ public sealed class PostgresCheckpointStoreTests(ITestOutputHelper output) : Che
 {
     private readonly List<string> _schemas = [];
 
+    protected override async Task<List<(string Action, string Subject)>> ReadAuditAsync(string location)
+    {
+        await using var connection = new NpgsqlConnection(location);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT action, subject FROM sp_audit ORDER BY id", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<(string, string)>();
+        while (await reader.ReadAsync()) rows.Add((reader.GetString(0), reader.GetString(1)));
+        return rows;
+    }
+
     protected override Core.Experiments.Assignment.IAssignmentStore OpenAssignmentStore(string location) => new PostgresAssignmentStore(new PostgresStoreOptions { ConnectionString = location });
 
     protected override Core.Experiments.Definitions.IExperimentDefinitionStore OpenDefinitionStore(string location) => new PostgresDefinitionStore(new PostgresStoreOptions { ConnectionString = location });

@@ -11,6 +11,18 @@ public sealed class SqliteCheckpointStoreTests(ITestOutputHelper output) : Check
     private readonly List<string> _directories = [];
 
     /// <remarks>The file sits in a directory that does not exist yet, so the store's directory creation is exercised too.</remarks>
+    protected override async Task<List<(string Action, string Subject)>> ReadAuditAsync(string location)
+    {
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = location, Pooling = false }.ToString());
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT action, subject FROM sp_audit ORDER BY id";
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<(string, string)>();
+        while (await reader.ReadAsync()) rows.Add((reader.GetString(0), reader.GetString(1)));
+        return rows;
+    }
+
     protected override Core.Experiments.Assignment.IAssignmentStore OpenAssignmentStore(string location) => new SqliteAssignmentStore(new SqliteStoreOptions { Path = location });
 
     protected override Core.Experiments.Definitions.IExperimentDefinitionStore OpenDefinitionStore(string location) => new SqliteDefinitionStore(new SqliteStoreOptions { Path = location });

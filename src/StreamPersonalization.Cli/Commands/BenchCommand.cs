@@ -21,7 +21,7 @@ internal static class BenchCommand
         var httpRate = new Option<int>("--http-rate") { Description = "Requests per second of the HTTP assignment load (open loop).", DefaultValueFactory = _ => 5_000 };
         var httpSeconds = new Option<int>("--http-seconds") { Description = "Measured seconds of the HTTP assignment load.", DefaultValueFactory = _ => 20 };
         var httpUsers = new Option<int>("--http-users") { Description = "Distinct users the HTTP load draws from (first requests store new assignments).", DefaultValueFactory = _ => 50_000 };
-        var only = new Option<string?>("--only") { Description = "Run one part: engine, e2e, memory, assign or http; or scale (node processes; only when asked for)." };
+        var only = new Option<string?>("--only") { Description = "Run one part: engine, privacy (with engine), e2e, memory, assign or http; or scale (node processes; only when asked for)." };
         var command = new Command("bench", "Benchmarks: engine-only events/s, end-to-end events/s (embedded Kafka + SQLite), bytes per user entity.")
         {
             engineEvents, e2eRecords, e2ePartitions, memoryUsers, assignCalls, httpRate, httpSeconds, httpUsers, only,
@@ -32,7 +32,8 @@ internal static class BenchCommand
             var part = parse.GetValue(only);
             var settings = NodeSettings.Load(null);
             var table = new Table().AddColumns("measure", "result", "target");
-            if (part is null or "engine") EngineBenchmark.Run(settings, parse.GetValue(engineEvents), table);
+            var engineRate = part is null or "engine" or "privacy" ? EngineBenchmark.Run(settings, parse.GetValue(engineEvents), table) : 0;
+            if (part is null or "privacy") PrivacyBenchmark.Run(settings, parse.GetValue(engineEvents) / 2, engineRate, table);
             if (part is null or "memory") MemoryBenchmark.Run(settings, parse.GetValue(memoryUsers), table);
             if (part is null or "assign") AssignmentBenchmark.Run(Path.Combine("config", "experiments.yaml"), parse.GetValue(assignCalls), table);
             if (part is null or "http") await HttpAssignmentBenchmark.RunAsync(settings, parse.GetValue(httpRate), TimeSpan.FromSeconds(parse.GetValue(httpSeconds)), parse.GetValue(httpUsers), table, ct);

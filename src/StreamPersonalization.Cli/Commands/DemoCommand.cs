@@ -59,23 +59,26 @@ internal static class DemoCommand
         AnsiConsole.MarkupLine("[bold]StreamPersonalization demo[/]: starting embedded Kafka…");
         using var cluster = EmbeddedKafkaCluster.Start(brokers: 3);
         var kafka = settings.Kafka with { BootstrapServers = cluster.BootstrapServers };
-        foreach (var topic in new[] { kafka.ClickstreamTopic, kafka.SessionsTopic, kafka.SegmentChangesTopic, kafka.DeadLetterTopic, kafka.ExperimentStatsTopic, kafka.ExperimentStateTopic, kafka.AlertsTopic })
+        foreach (var topic in new[] { kafka.ClickstreamTopic, kafka.SessionsTopic, kafka.SegmentChangesTopic, kafka.DeadLetterTopic, kafka.ExperimentStatsTopic, kafka.ExperimentStateTopic, kafka.AlertsTopic, kafka.CohortMetricsTopic })
             cluster.CreateTopic(topic, kafka.EmbeddedPartitions);
         AnsiConsole.MarkupLine($"Kafka at [blue]{cluster.BootstrapServers}[/], {kafka.EmbeddedPartitions} partitions; store [blue]{settings.Sqlite.Path}[/]");
 
         var catalog = settings.LoadCatalog();
         await using var store = settings.CreateStore();
-        var node = new StreamNode(settings.Node, kafka, settings.Shards, catalog, store, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers,
-            experiments: settings.LoadExperiments());
+        using var pseudonymizer = settings.Privacy.CreatePseudonymizer();
+        var shardOptions = settings.Shards with { Privacy = settings.Privacy.ShardPrivacy(pseudonymizer) };
+        var node = new StreamNode(settings.Node, kafka, shardOptions, catalog, store, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers,
+            experiments: settings.LoadExperiments(), dataQuality: settings.DataQuality);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (duration is { } d) stop.CancelAfter(d);
         var nodeTask = node.RunAsync(stop.Token);
         var experiments = settings.LoadExperiments();
         await using var serving = experiments is null ? null
-            : await ExperimentServing.StartAsync(settings, kafka, experiments, catalog, store, loggers, ct);
+            : await ExperimentServing.StartAsync(settings, kafka, experiments, catalog, store, loggers, ct, pseudonymizer, shardOptions.Privacy);
         var stageTask = serving is null ? Task.CompletedTask
             : new ExperimentStage(settings.Node, settings.Experiments, kafka, serving.Services.Catalog, store, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers, settings.Detectors).RunAsync(stop.Token);
-        await using var http = settings.Http.Disabled ? null : await HealthEndpoints.StartAsync(node, settings.Http, serving?.Services, loggers, ct);
+        await using var cohorts = StreamPersonalization.Node.Privacy.CohortReleaseService.Start(settings, kafka, catalog, store, loggers, stop.Token);
+        await using var http = settings.Http.Disabled ? null : await HealthEndpoints.StartAsync(node, settings.Http, serving?.Services, loggers, ct, cohorts.Releases);
         if (http is not null) AnsiConsole.MarkupLine($"HTTP API at [blue]{settings.Http.Urls.EscapeMarkup()}[/]: /v1/assignments/exp-checkout-1?user=u1, /v1/experiments/exp-checkout-1, /healthz");
 
         using var producer = SyntheticProducer.CreateBulkProducer(cluster.BootstrapServers);

@@ -50,8 +50,10 @@ internal static class RunCommand
         var log = loggers.CreateLogger("sp.run");
         var catalog = settings.LoadCatalog();
         await using var store = settings.CreateStore();
-        var node = new StreamNode(settings.Node, settings.Kafka, settings.Shards, catalog, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers,
-            experiments: settings.LoadExperiments());
+        using var pseudonymizer = settings.Privacy.CreatePseudonymizer();
+        var shardOptions = settings.Shards with { Privacy = settings.Privacy.ShardPrivacy(pseudonymizer) };
+        var node = new StreamNode(settings.Node, settings.Kafka, shardOptions, catalog, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers,
+            experiments: settings.LoadExperiments(), dataQuality: settings.DataQuality);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (duration is { } d) stop.CancelAfter(d);
         log.LogInformation("Node {NodeId} starting: Kafka {Bootstrap}, store {Store}, catalog v{Version} ({Segments} segments)",
@@ -59,11 +61,12 @@ internal static class RunCommand
         var running = node.RunAsync(stop.Token);
         var experiments = settings.LoadExperiments();
         await using var serving = experiments is null ? null
-            : await ExperimentServing.StartAsync(settings, settings.Kafka, experiments, catalog, store, loggers, ct);
+            : await ExperimentServing.StartAsync(settings, settings.Kafka, experiments, catalog, store, loggers, ct, pseudonymizer, shardOptions.Privacy);
         var stage = serving is null ? null
             : new ExperimentStage(settings.Node, settings.Experiments, settings.Kafka, serving.Services.Catalog, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers, settings.Detectors);
         var staging = stage?.RunAsync(stop.Token) ?? Task.CompletedTask;
-        await using var http = settings.Http.Disabled ? null : await HealthEndpoints.StartAsync(node, settings.Http, serving?.Services, loggers, ct);
+        await using var cohorts = StreamPersonalization.Node.Privacy.CohortReleaseService.Start(settings, settings.Kafka, catalog, store, loggers, stop.Token);
+        await using var http = settings.Http.Disabled ? null : await HealthEndpoints.StartAsync(node, settings.Http, serving?.Services, loggers, ct, cohorts.Releases);
         while (!running.IsCompleted)
         {
             await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None));

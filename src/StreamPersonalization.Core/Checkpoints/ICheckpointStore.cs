@@ -72,6 +72,10 @@ public sealed record EntityWrite(string Key, byte[]? State, long? NextTimerMs)
 /// <summary>Everything one checkpoint writes atomically.</summary>
 /// <param name="ExpectedNextOffset">The offset this writer believes is stored (null: none stored). Fencing token.</param>
 /// <param name="Outbox">Messages committed with the checkpoint and published afterwards by a relay (none when null).</param>
+/// <param name="Erasures">
+/// Keys of users erased in this checkpoint's range: their sticky assignments are deleted and one audit row each is
+/// written (subject = <see cref="ErasureAudit.Subject"/>, never the key) in the same transaction (none when null).
+/// </param>
 public sealed record CheckpointBatch(
     string Scope,
     int Partition,
@@ -80,7 +84,8 @@ public sealed record CheckpointBatch(
     long WatermarkMs,
     byte[]? ShardState,
     IReadOnlyList<EntityWrite> Entities,
-    IReadOnlyList<OutboxMessage>? Outbox = null)
+    IReadOnlyList<OutboxMessage>? Outbox = null,
+    IReadOnlyList<string>? Erasures = null)
 {
     public override string ToString() =>
         $"CheckpointBatch({Scope}/{Partition} {ExpectedNextOffset?.ToString() ?? "none"}->{NextOffset}, {Entities.Count} entities, {Outbox?.Count ?? 0} outbox)";
@@ -100,4 +105,15 @@ public sealed class CheckpointConflictException(string scope, int partition, lon
     public int Partition { get; } = partition;
     public long? Expected { get; } = expected;
     public long? Actual { get; } = actual;
+}
+
+/// <summary>How erasures appear in the audit table <c>sp_audit</c>: never the user key itself.</summary>
+public static class ErasureAudit
+{
+    /// <summary>Audit action of a <c>forget</c>.</summary>
+    public const string Action = "erase_user";
+
+    /// <summary>First 32 hex digits of SHA-256(UTF-8(key)): an auditor who knows a user's pseudonym can find its entry; the table alone names nobody.</summary>
+    public static string Subject(string key) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..32];
 }

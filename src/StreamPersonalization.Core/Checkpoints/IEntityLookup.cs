@@ -9,4 +9,7 @@ public interface IEntityLookup
 {
     /// <summary>The stored state of the entity with <paramref name="key"/> in <paramref name="scope"/>, or null.</summary>
     Task<byte[]?> FindEntityAsync(string scope, string key, CancellationToken ct = default);
+
+    /// <summary>The stored states of several keys in one query (keys without state are absent from the result).</summary>
+    Task<IReadOnlyDictionary<string, byte[]>> FindEntitiesAsync(string scope, IReadOnlyCollection<string> keys, CancellationToken ct = default);
 }

@@ -117,6 +117,9 @@ public sealed class EngagementState
         _dayCount -= drop;
     }
 
+    /// <summary>Back to a user with no activity (consent withdrawn).</summary>
+    public void Clear() => Restore(0, long.MinValue, long.MinValue, 0, 0, null, null, long.MinValue, []);
+
     internal void Restore(double score, long scoreRef, long lastEvent, long totalEvents, long totalPurchases,
         string? device, string? country, long profileMs, DayActivity[] days)
     {

@@ -19,7 +19,10 @@ namespace StreamPersonalization.Core.Ingest;
 /// Without one, properties are skipped unread as before and <see cref="DecodeResult.Properties"/> is null.
 /// </para>
 /// </summary>
-public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null, PropertyFilter? propertyFilter = null)
+/// <para>Pseudonymisation hook: with <paramref name="pseudonyms"/> the event's user id is replaced by its pseudonym
+/// after the key check (which compares the raw key with the raw id), so no copy of the event is needed later.</para>
+public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null, PropertyFilter? propertyFilter = null,
+    Privacy.Pseudonymization.PseudonymCache? pseudonyms = null)
 {
     private readonly DecoderOptions _options = options.Validate();
     private readonly StringPool _pool = pool ?? new StringPool();
@@ -78,12 +81,21 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
         if (!key.IsEmpty && !KeyEquals(key, f.UserId))
             return DecodeResult.Reject(RejectReason.KeyMismatch, "record key differs from user_id");
         var type = EventTypes.Parse(f.TypeName);
+        bool? consent = null;
+        if (type == EventType.Consent)
+        {
+            consent = ConsentProperty.Read(value.Slice(f.PropertiesStart, f.PropertiesLength));
+            if (consent is null) return DecodeResult.Reject(RejectReason.MissingField, ConsentProperty.Required);
+        }
         var e = new ClickEvent(
-            f.EventId ?? fallbackEventId.ToString(), f.UserId, type, f.TypeName, f.TsMs,
-            f.Page, f.Device, f.Country, f.Value, f.ExperimentId, f.Variant, f.PropertyCount);
+            f.EventId ?? fallbackEventId.ToString(), pseudonyms is null ? f.UserId : pseudonyms.Get(f.UserId), type, f.TypeName, f.TsMs,
+            f.Page, f.Device, f.Country, f.Value, f.ExperimentId, f.Variant, f.PropertyCount, consent);
         if (_propertyFilter is null) return DecodeResult.Ok(e);
-        var properties = f.PropertiesLength == 0
+        // An empty object has nothing to minimise: skip the second read (most events carry none).
+        var properties = f.PropertiesLength == 0 || f.PropertyCount == 0
             ? PropertyFilterResult.Empty
+            : ReferenceEquals(f.NoneAllowedFor, f.TypeName)   // decided in the first pass under the final type
+            ? PropertyFilter.NoneAllowed(f.NoneAllowedCount)
             : _propertyFilter.FilterJson(f.TypeName, value.Slice(f.PropertiesStart, f.PropertiesLength), _pool);
         return DecodeResult.Ok(e, properties);
     }
@@ -182,17 +194,32 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
         var depth = reader.CurrentDepth;
         var start = reader.TokenStartIndex;
         CheckDepth(ref reader);
+        // When the type is already known, names are checked against its allowlist during this walk: if none is allowed
+        // (the common case) the minimisation needs no second pass over the object.
+        var allowed = _propertyFilter is not null && f.TypeName is not null ? _propertyFilter.AllowedFor(f.TypeName) : null;
+        var anyAllowed = false;
+        var names = 0;
+        Span<char> name = stackalloc char[128];
         while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
         {
-            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 1) f.PropertyCount++;
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 1)
+            {
+                f.PropertyCount++;
+                names++;
+                if (allowed is not null && !anyAllowed)
+                {
+                    // UTF-8 never has fewer bytes than UTF-16 chars: a short unescaped name fits the stack buffer.
+                    var chars = reader.ValueIsEscaped || reader.ValueSpan.Length > name.Length ? reader.GetString().AsSpan() : name[..reader.CopyString(name)];
+                    anyAllowed = allowed.TryGet(chars, out _);
+                }
+            }
             CheckDepth(ref reader);
         }
-        // Remember where the object lies for the minimisation pass (a repeated "properties" key: the last one wins).
-        if (_propertyFilter is not null)
-        {
-            f.PropertiesStart = (int)start;
-            f.PropertiesLength = (int)(reader.BytesConsumed - start);
-        }
+        f.NoneAllowedFor = allowed is not null && !anyAllowed ? f.TypeName : null;
+        f.NoneAllowedCount = names;
+        // Remember where the object lies for the minimisation pass and consent events (a repeated "properties" key: the last one wins).
+        f.PropertiesStart = (int)start;
+        f.PropertiesLength = (int)(reader.BytesConsumed - start);
     }
 
     // Reads past the current value token by token (Skip() needs the whole value buffered, which it is,
@@ -248,6 +275,9 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
         public long TsMs;
         public double? Value;
         public int PropertyCount, PropertiesStart, PropertiesLength;
+        /// <summary>The type under which the first pass found no allowlisted name (null: not decided there).</summary>
+        public string? NoneAllowedFor;
+        public int NoneAllowedCount;
         public (RejectReason Reason, string Detail)? Error;
 
         public void Fail(RejectReason reason, string detail) => Error ??= (reason, detail);

@@ -19,8 +19,17 @@ public sealed record SessionClosedOutput(string UserId, long Sequence, ClosedSes
     public override string ToString() => $"SessionClosed({RecordId} {Session})";
 }
 
+/// <summary>
+/// A user was erased (<c>forget</c>): the node writes tombstones (null values) for the user's key on the keyed
+/// outputs, so compacted topics drop the user's history. Its id is stable per erasure event.
+/// </summary>
+public sealed record UserErased(string UserId, long AtMs) : ShardOutput(UserId, $"{UserId}/erased@{AtMs}")
+{
+    public override string ToString() => $"UserErased({UserId} @{AtMs})";
+}
+
 /// <summary>Why a segment evaluation happened.</summary>
-public enum EvaluationCause : byte { Event, SessionClosed, Reevaluation }
+public enum EvaluationCause : byte { Event, SessionClosed, Reevaluation, ConsentWithdrawn }
 
 /// <summary>A user entered or exited a segment at event time <see cref="AtMs"/>.</summary>
 public sealed record SegmentTransition(string UserId, long Sequence, string SegmentId, bool Entered, int CatalogVersion, long AtMs, EvaluationCause Cause)

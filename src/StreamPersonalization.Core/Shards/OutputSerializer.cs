@@ -73,6 +73,7 @@ public static class OutputSerializer
             {
                 EvaluationCause.Event => "event",
                 EvaluationCause.SessionClosed => "session_closed",
+                EvaluationCause.ConsentWithdrawn => "consent_withdrawn",
                 _ => "reevaluation",
             });
             w.WriteEndObject();

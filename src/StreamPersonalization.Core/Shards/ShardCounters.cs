@@ -17,6 +17,8 @@ public sealed class ShardCounters
     public long Transitions;
     public long TimersFired;
     public readonly long[] Rejected = new long[Enum.GetValues<RejectReason>().Max(r => (int)r) + 1];
+    /// <summary>Privacy actions by <see cref="PrivacyCounter"/> (properties dropped by reason, consent changes, erasures, retention deletes).</summary>
+    public readonly long[] Privacy = new long[Enum.GetValues<PrivacyCounter>().Length];
 
     public long RejectedTotal => Rejected.Sum();
 
@@ -26,6 +28,8 @@ public sealed class ShardCounters
         w.Write(SessionsClosed); w.Write(Transitions); w.Write(TimersFired);
         w.Write(Rejected.Length);
         foreach (var r in Rejected) w.Write(r);
+        w.Write(Privacy.Length);
+        foreach (var p in Privacy) w.Write(p);
     }
 
     /// <summary>Back to zero (a shard rewinding to its checkpoint reads the committed values next).</summary>
@@ -33,16 +37,49 @@ public sealed class ShardCounters
     {
         Records = ValidEvents = LateEvents = CustomTypeEvents = SessionsClosed = Transitions = TimersFired = 0;
         Array.Clear(Rejected);
+        Array.Clear(Privacy);
     }
 
-    public void ReadFrom(BinaryReader r)
+    /// <param name="withPrivacy">False for shard state format ≤ 2, written before the privacy counters existed.</param>
+    public void ReadFrom(BinaryReader r, bool withPrivacy = true)
     {
         Records = r.ReadInt64(); ValidEvents = r.ReadInt64(); LateEvents = r.ReadInt64(); CustomTypeEvents = r.ReadInt64();
         SessionsClosed = r.ReadInt64(); Transitions = r.ReadInt64(); TimersFired = r.ReadInt64();
         var n = r.ReadInt32();
         for (var i = 0; i < n; i++) { var v = r.ReadInt64(); if (i < Rejected.Length) Rejected[i] = v; }
+        if (!withPrivacy) return;
+        n = r.ReadInt32();
+        for (var i = 0; i < n; i++) { var v = r.ReadInt64(); if (i < Privacy.Length) Privacy[i] = v; }
     }
+
+    /// <summary>Adds one to a privacy counter.</summary>
+    public void Count(PrivacyCounter c, long by = 1) => Privacy[(int)c] += by;
 
     public override string ToString() =>
         $"Counters(records={Records}, valid={ValidEvents}, rejected={RejectedTotal}, late={LateEvents}, sessions={SessionsClosed}, transitions={Transitions})";
+}
+
+/// <summary>Privacy actions a shard counts (exactly once, like every counter).</summary>
+public enum PrivacyCounter
+{
+    /// <summary>Properties dropped because their name is not allowlisted for the event type.</summary>
+    PropertyNotAllowlisted,
+    /// <summary>Properties dropped because the value looks like an e-mail address.</summary>
+    PropertyPiiEmail,
+    /// <summary>Properties dropped because the value looks like a phone number.</summary>
+    PropertyPiiPhone,
+    /// <summary>Properties dropped because the value looks like an IP address.</summary>
+    PropertyPiiIp,
+    /// <summary>Properties dropped because the value is an object or array.</summary>
+    PropertyNotScalar,
+    /// <summary>Users who withdrew consent to personalization.</summary>
+    ConsentWithdrawn,
+    /// <summary>Users who granted it again after a withdrawal.</summary>
+    ConsentGranted,
+    /// <summary>Valid events of users without consent: counted, not applied.</summary>
+    EventsWithoutConsent,
+    /// <summary>Users erased by a <c>forget</c> event.</summary>
+    Erasures,
+    /// <summary>Idle users deleted by the retention limit.</summary>
+    RetentionDeletes,
 }

@@ -16,6 +16,9 @@ public sealed record ShardOptions
     /// <value>Engagement score settings.</value>
     public EngagementOptions Engagement { get; init; } = new();
 
+    /// <value>Pseudonymisation, property minimisation, retention and per-market switches. Default <see cref="Privacy.ShardPrivacy.Off"/>.</value>
+    public Privacy.ShardPrivacy Privacy { get; init; } = Core.Privacy.ShardPrivacy.Off;
+
     /// <value>Event-time cadence at which a user's segments are re-evaluated without a new event (so a user can fall out of "active"). Aligned to multiples of the interval since the Unix epoch. Default 1 day. Allowed 1 minute..7 days.</value>
     public TimeSpan ReevaluationInterval { get; init; } = TimeSpan.FromDays(1);
 

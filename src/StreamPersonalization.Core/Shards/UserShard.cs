@@ -26,7 +26,7 @@ namespace StreamPersonalization.Core.Shards;
 /// <see cref="PoisonRecordGuard"/>). An exception in a timer (not attributable to the record whose watermark
 /// advance fired it) or an <see cref="EntityStateException"/> propagates as it is: the shard cannot make progress.</para>
 /// </remarks>
-public sealed class UserShard
+public sealed partial class UserShard
 {
     private readonly ShardOptions _options;
     private readonly SegmentCatalog _catalog;
@@ -43,6 +43,9 @@ public sealed class UserShard
     private readonly List<ShardOutput> _pending = [];
     private readonly Experiments.Definitions.ExperimentCatalog? _experiments;
     private Experiments.Attribution.ExperimentAttribution? _attribution;
+    private readonly Privacy.Pseudonymization.PseudonymCache? _pseudonyms;
+    private readonly HashSet<string> _deletedKeys = new(StringComparer.Ordinal);
+    private readonly List<string> _erasures = [];
 
     /// <param name="experiments">When given, exposures and conversions are attributed and accumulated in <see cref="ExperimentDeltas"/>.</param>
     public UserShard(int partition, ShardOptions options, SegmentCatalog catalog, IShardOutput output, IEntityStateSource? source = null,
@@ -55,7 +58,8 @@ public sealed class UserShard
         _catalog = catalog;
         _output = output;
         _source = source ?? NoEntityState.Instance;
-        _decoder = new EventDecoder(options.Ingest, _pool);
+        _pseudonyms = options.Privacy.Pseudonymizer is { } p ? new(p, options.Privacy.PseudonymCacheCapacity) : null;
+        _decoder = new EventDecoder(options.Ingest, _pool, options.Privacy.Properties, _pseudonyms);
         _decay = new HalfLifeDecay(options.Engagement.HalfLife);
         _weights = options.Engagement.WeightTable();
     }
@@ -106,7 +110,7 @@ public sealed class UserShard
             return;
         }
         if (!decoded.IsValid) { Reject(record, decoded.Reason, decoded.Detail!); return; }
-        Apply(decoded.Event!, record);
+        Apply(Ingested(decoded), record);
     }
 
     /// <summary>Processes an already decoded event (engine benchmark and tests); late events and duplicates are counted only.</summary>
@@ -162,6 +166,7 @@ public sealed class UserShard
         try
         {
             if (_options.DuplicateWindow > 0) (entity.RecentEventIds ??= new EventIdWindow()).Add(idHash, e.TimestampMs, _options.DuplicateWindow);
+            if (HandledByPrivacy(entity, e)) return;
             if (_attribution is not null) entity.Exposures = _attribution.Apply(e, entity.Exposures, entity.Engagement, _decay);
             entity.Sessions.Add(new SessionEvent(e.TimestampMs, e.Value ?? 0, e.Type));
             entity.Engagement.ApplyEvent(e, _weights[(int)e.Type], _decay);
@@ -193,15 +198,17 @@ public sealed class UserShard
             var entity = GetOrLoad(key, create: false);
             if (entity is null || entity.ScheduledDueMs != due) continue;   // stale entry: superseded by an earlier one
             entity.ScheduledDueMs = long.MaxValue;
-            if (NextDue(entity) <= due) OnTimer(entity, due);
+            if (NextDue(entity) <= due && !OnTimer(entity, due)) continue;   // deleted by the retention limit
             Schedule(entity);
             MarkDirty(entity);
         }
     }
 
-    private void OnTimer(UserEntity entity, long nowMs)
+    /// <returns>False when the timer deleted the entity (retention).</returns>
+    private bool OnTimer(UserEntity entity, long nowMs)
     {
         Counters.TimersFired++;
+        if (RetentionExpired(entity, nowMs)) { DeleteEntity(entity); Counters.Count(PrivacyCounter.RetentionDeletes); return false; }
         if (entity.RecentEventIds is { } ids)
         {
             ids.Prune(WatermarkMs - _options.Sessions.GraceMs);   // an idle user's ids are all gone by its session close
@@ -219,11 +226,13 @@ public sealed class UserShard
         if (_closed.Count > 0 || reevaluate)
             Evaluate(entity, nowMs, _closed.Count > 0 ? EvaluationCause.SessionClosed : EvaluationCause.Reevaluation);
         MarkDirty(entity);
+        return true;
     }
 
     /// <summary>Evaluates every segment rule at <paramref name="nowMs"/> and emits one transition per change, in segment order.</summary>
     private void Evaluate(UserEntity entity, long nowMs, EvaluationCause cause)
     {
+        if (PersonalizationOff(entity)) { entity.NextReevaluationMs = long.MaxValue; return; }
         var features = default(UserFeatures);
         entity.Engagement.Fill(nowMs, _decay, ref features);
         var mask = _catalog.Evaluate(in features);
@@ -263,7 +272,7 @@ public sealed class UserShard
         finally { _pending.Clear(); }
     }
 
-    private long NextDue(UserEntity e) => Math.Min(e.Sessions.NextCloseDue(_options.Sessions), e.NextReevaluationMs);
+    private long NextDue(UserEntity e) => Math.Min(Math.Min(e.Sessions.NextCloseDue(_options.Sessions), e.NextReevaluationMs), RetentionDue(e));
 
     private void Schedule(UserEntity entity)
     {
@@ -279,6 +288,16 @@ public sealed class UserShard
     {
         if (!_resident.TryGetValue(key, out var entity))
         {
+            // A key deleted since the last checkpoint is absent, whatever the store still holds until then.
+            if (_deletedKeys.Contains(key))
+            {
+                if (!create) return null;
+                _deletedKeys.Remove(key);   // re-created: the new state's upsert replaces the row
+                entity = new UserEntity(key);
+                _resident.Add(key, entity);
+                entity.LastTouchedTicks = CurrentTick;
+                return entity;
+            }
             try
             {
                 var state = _source.Load(key);
@@ -310,91 +329,11 @@ public sealed class UserShard
     private void Reject(InputRecord? record, RejectReason reason, string detail, string? errorType = null)
     {
         Counters.Rejected[(int)reason]++;
-        if (record is not null) _pending.Add(new DeadLetter(record, reason, detail, errorType));
+        if (record is not null) _pending.Add(new DeadLetter(Redacted(record), reason, detail, errorType));
     }
 
     private Experiments.Attribution.ExperimentAttribution? NewAttribution() => _experiments is null ? null
         : new Experiments.Attribution.ExperimentAttribution(_experiments, new Experiments.Attribution.ExperimentDeltaBuilder());
-
-    /// <summary>
-    /// Forgets everything since the last checkpoint and returns to its committed state: resident entities are dropped
-    /// (they reload lazily from the entity source, which holds the committed states), watermark, counters and experiment
-    /// range ends come from <paramref name="shardState"/>, the timer queue from <paramref name="timers"/>. After it,
-    /// re-processing the records since that checkpoint reproduces the same state and outputs (processing is deterministic).
-    /// </summary>
-    public void ResetTo(byte[]? shardState, IEnumerable<EntityTimer> timers)
-    {
-        _resident.Clear();
-        _dirty.Clear();
-        _timers.Clear();
-        _pending.Clear();
-        WatermarkMs = long.MinValue;
-        Counters.Reset();
-        _attribution = NewAttribution();
-        RestoreShardState(shardState);
-        RestoreTimers(timers);
-    }
-
-    /// <summary>Experiment contributions accumulated since the last <see cref="Experiments.Attribution.ExperimentDeltaBuilder.Take"/> (null without an experiment catalog).</summary>
-    public Experiments.Attribution.ExperimentDeltaBuilder? ExperimentDeltas => _attribution?.Deltas;
-
-    /// <summary>Serializes every dirty entity for the next checkpoint and marks them clean.</summary>
-    public List<EntityWrite> TakeDirty()
-    {
-        var writes = new List<EntityWrite>(_dirty.Count);
-        foreach (var e in _dirty)
-        {
-            var due = e.ScheduledDueMs;
-            writes.Add(new EntityWrite(e.Key, UserStateSerializer.Serialize(e, _catalog), due == long.MaxValue ? null : due));
-            e.Dirty = false;
-        }
-        _dirty.Clear();
-        return writes;
-    }
-
-    /// <summary>Drops clean entities last touched before <paramref name="idleBeforeTick"/> from memory; returns how many.</summary>
-    public int Passivate(long idleBeforeTick)
-    {
-        var victims = new List<string>();
-        foreach (var (key, e) in _resident) if (!e.Dirty && e.LastTouchedTicks < idleBeforeTick) victims.Add(key);
-        foreach (var key in victims) _resident.Remove(key);
-        return victims.Count;
-    }
-
-    /// <summary>Rebuilds the timer queue from the store's pending timers (on shard start).</summary>
-    public void RestoreTimers(IEnumerable<EntityTimer> timers)
-    {
-        foreach (var t in timers) _timers.Schedule(t.Key, t.DueMs);
-    }
-
-    /// <summary>Watermark, counters and experiment delta range ends, checkpointed with the offset (format 2).</summary>
-    public byte[] SaveShardState()
-    {
-        using var ms = new MemoryStream();
-        using var w = new BinaryWriter(ms);
-        w.Write((byte)2);
-        w.Write(WatermarkMs);
-        Counters.WriteTo(w);
-        var ends = ExperimentDeltas?.RangeEnds ?? new Dictionary<string, long>();
-        w.Write(ends.Count);
-        foreach (var (experiment, end) in ends) { w.Write(experiment); w.Write(end); }
-        w.Flush();
-        return ms.ToArray();
-    }
-
-    public void RestoreShardState(byte[]? state)
-    {
-        if (state is null) return;
-        using var r = new BinaryReader(new MemoryStream(state));
-        var version = r.ReadByte();
-        if (version is < 1 or > 2) throw new InvalidDataException($"Shard state of partition {Partition} has format version {version}; this build reads versions 1..2.");
-        WatermarkMs = r.ReadInt64();
-        Counters.ReadFrom(r);
-        if (version < 2) return;
-        var ends = new List<KeyValuePair<string, long>>();
-        for (var n = r.ReadInt32(); n > 0; n--) ends.Add(new(r.ReadString(), r.ReadInt64()));
-        ExperimentDeltas?.RestoreRangeEnds(ends);
-    }
 
     /// <summary>A resident entity, for tests and diagnostics.</summary>
     public UserEntity? Peek(string key) => _resident.GetValueOrDefault(key);

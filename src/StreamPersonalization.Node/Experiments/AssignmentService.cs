@@ -13,68 +13,99 @@ public sealed record AssignmentAnswer(string ExperimentId, string UserKey, strin
 /// "Which variant does this user get?" for every node. Order of decisions:
 /// <code>
 ///   stopped ──────────────────────────────▶ fallback (experiment_not_running), nothing stored or read
+///   consent withdrawn ────────────────────▶ fallback (no_consent), even for a stored assignment
+///   market switched off ──────────────────▶ fallback (personalization_off)
 ///   stored assignment (cache, then store) ─▶ that variant, sticky (running or paused)
 ///   paused / draft ───────────────────────▶ fallback (experiment_not_running)
-///   consent, data, targeting (AssignmentPolicy) ─ fails ─▶ fallback with the reason, not stored
+///   data, targeting (AssignmentPolicy) ── fails ─▶ fallback with the reason, not stored
 ///   fixed/factorial: salted hash; bandit: the latest snapshot's allocation (Thompson) ─▶ stored, first writer wins
 /// </code>
 /// The bandit draw uses the salted hash of (experiment, "bandit", user) as its uniform number, walked along the
 /// allocation: drawing an arm with probability P(arm is best | data) is Thompson sampling, and the draw is
-/// reproducible for audits.
+/// reproducible for audits. With pseudonymisation on, <paramref name="storeKey"/> maps the id a client sends to
+/// the key the shards and stores use; answers repeat the id the client sent and nothing else keeps it.
 /// </summary>
 public sealed class AssignmentService(ExperimentCatalogSource catalog, SegmentCatalog segments, UserFactsReader users,
-    IAssignmentStore store, AssignmentWriter writer, SnapshotBoard snapshots, ExperimentOptions options, TimeProvider? time = null)
+    IAssignmentStore store, AssignmentWriter writer, SnapshotBoard snapshots, ExperimentOptions options, TimeProvider? time = null,
+    Func<string, string>? storeKey = null, Func<string?, bool>? personalizationOff = null)
 {
-    private readonly ConcurrentDictionary<(string, string), StoredAssignment> _cache = new();
+    private readonly ConcurrentDictionary<(string, string), (StoredAssignment Assignment, long Until)> _cache = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    // Single-user requests (the common case) share one store read per batch of concurrent requests.
+    private readonly KeyBatcher<(string Experiment, string User), StoredAssignment> _reads = new(async keys =>
+    {
+        var found = new Dictionary<(string, string), StoredAssignment>();
+        foreach (var group in keys.GroupBy(k => k.Experiment))
+            foreach (var s in await store.GetAsync(group.Key, group.Select(k => k.User).ToList()).ConfigureAwait(false))
+                found[(s.ExperimentId, s.UserKey)] = s;
+        return found;
+    });
+
+    /// <summary>The store key of a client's user id (its pseudonym when pseudonymisation is on).</summary>
+    public string StoreKey(string userId) => storeKey is null ? userId : storeKey(userId);
 
     /// <summary>Answers for each user (in request order); null when the experiment does not exist.</summary>
-    public async Task<IReadOnlyList<AssignmentAnswer>?> AssignAsync(string experimentId, IReadOnlyList<string> userKeys, CancellationToken ct)
+    public async Task<IReadOnlyList<AssignmentAnswer>?> AssignAsync(string experimentId, IReadOnlyList<string> userIds, CancellationToken ct)
     {
         if (!catalog.Current.TryGet(experimentId, out var e)) return null;
-        var answers = new AssignmentAnswer[userKeys.Count];
+        var answers = new AssignmentAnswer[userIds.Count];
         if (e.Status == ExperimentStatus.Stopped)
         {
-            for (var i = 0; i < answers.Length; i++) answers[i] = Fallback(e, userKeys[i], AssignmentReason.ExperimentNotRunning);
+            for (var i = 0; i < answers.Length; i++) answers[i] = Fallback(e, userIds[i], AssignmentReason.ExperimentNotRunning);
             return answers;
         }
-        var stored = await StoredAsync(e.Id, userKeys, ct).ConfigureAwait(false);
+        var keys = userIds.Select(StoreKey).ToArray();
+        var stored = await StoredAsync(e.Id, keys, ct).ConfigureAwait(false);
         var pending = new List<(int Index, Task<StoredAssignment> Write)>();
         for (var i = 0; i < answers.Length; i++)
         {
-            var user = userKeys[i];
-            if (stored.TryGetValue(user, out var s)) { answers[i] = Sticky(s); continue; }
-            if (e.Status != ExperimentStatus.Running) { answers[i] = Fallback(e, user, AssignmentReason.ExperimentNotRunning); continue; }
-            var decision = await DecideAsync(e, user, ct).ConfigureAwait(false);
-            if (decision.Reason != AssignmentReason.Assigned) { answers[i] = Answer(e, user, decision, sticky: false); continue; }
-            pending.Add((i, writer.AddIfAbsentAsync(new StoredAssignment(e.Id, user, decision.Variant, e.Version, _time.GetUtcNow().ToUnixTimeMilliseconds()))));
+            var (id, key) = (userIds[i], keys[i]);
+            var facts = await users.ReadAsync(key, ct).ConfigureAwait(false);
+            if (facts.ConsentWithdrawn) { answers[i] = Fallback(e, id, AssignmentReason.NoConsent); continue; }
+            if (personalizationOff?.Invoke(facts.Country) == true) { answers[i] = Fallback(e, id, AssignmentReason.PersonalizationOff); continue; }
+            if (stored.TryGetValue(key, out var s)) { answers[i] = Sticky(s, id); continue; }
+            if (e.Status != ExperimentStatus.Running) { answers[i] = Fallback(e, id, AssignmentReason.ExperimentNotRunning); continue; }
+            var decision = Decide(e, key, facts);
+            if (decision.Reason != AssignmentReason.Assigned) { answers[i] = Answer(e, id, decision, sticky: false); continue; }
+            pending.Add((i, writer.AddIfAbsentAsync(new StoredAssignment(e.Id, key, decision.Variant, e.Version, _time.GetUtcNow().ToUnixTimeMilliseconds()))));
         }
         foreach (var (i, write) in pending)
         {
             var s = await write.ConfigureAwait(false);
             Remember(s);
             // Another node (or request) may have stored a different variant first: its answer is the one that sticks.
-            answers[i] = new(s.ExperimentId, s.UserKey, s.Variant, "assigned", false, s.DefinitionVersion);
+            answers[i] = new(s.ExperimentId, userIds[i], s.Variant, "assigned", false, s.DefinitionVersion);
         }
         return answers;
     }
 
-    /// <summary>Forgets this node's cached assignments of a user (erasure; other nodes' caches are theirs to clear).</summary>
-    public void Forget(string userKey)
+    /// <summary>Forgets this node's cached assignments and facts of a user (erasure; other nodes' caches expire or are theirs to clear).</summary>
+    public void Forget(string userId)
     {
-        foreach (var key in _cache.Keys.Where(k => k.Item2 == userKey).ToList()) _cache.TryRemove(key, out _);
+        var key = StoreKey(userId);
+        foreach (var k in _cache.Keys.Where(k => k.Item2 == key).ToList()) _cache.TryRemove(k, out _);
+        users.Forget(key);
     }
 
-    private async Task<Dictionary<string, StoredAssignment>> StoredAsync(string experimentId, IReadOnlyList<string> userKeys, CancellationToken ct)
+    private async Task<Dictionary<string, StoredAssignment>> StoredAsync(string experimentId, IReadOnlyList<string> keys, CancellationToken ct)
     {
         var found = new Dictionary<string, StoredAssignment>(StringComparer.Ordinal);
         List<string>? misses = null;
-        foreach (var u in userKeys)
+        foreach (var u in keys)
         {
-            if (_cache.TryGetValue((experimentId, u), out var s)) found[u] = s;
+            if (_cache.TryGetValue((experimentId, u), out var c) && c.Until > _time.GetTimestamp()) found[u] = c.Assignment;
             else (misses ??= []).Add(u);
         }
         if (misses is null) return found;
+        if (misses.Count == 1)
+        {
+            if (await _reads.GetAsync((experimentId, misses[0])).WaitAsync(ct).ConfigureAwait(false) is { } one)
+            {
+                found[one.UserKey] = one;
+                Remember(one);
+            }
+            return found;
+        }
         foreach (var s in await store.GetAsync(experimentId, misses, ct).ConfigureAwait(false))
         {
             found[s.UserKey] = s;
@@ -83,20 +114,18 @@ public sealed class AssignmentService(ExperimentCatalogSource catalog, SegmentCa
         return found;
     }
 
-    private async Task<AssignmentDecision> DecideAsync(ExperimentDefinition e, string user, CancellationToken ct)
+    private AssignmentDecision Decide(ExperimentDefinition e, string key, UserFacts facts)
     {
         var rule = e.Targeting;
         var restricts = !rule.Segments.IsDefaultOrEmpty || !rule.Countries.IsDefaultOrEmpty || !rule.Devices.IsDefaultOrEmpty;
-        var facts = restricts ? await users.ReadAsync(user, ct).ConfigureAwait(false) : UserFacts.Unknown;
         // Data is incomplete when targeting needs a fact the store does not have yet (fails closed, says why).
         var complete = !restricts || (facts.Known
             && (rule.Countries.IsDefaultOrEmpty || facts.Country is not null)
             && (rule.Devices.IsDefaultOrEmpty || facts.Device is not null));
         var targeted = complete && (!restricts || Targeting.Matches(rule, facts.SegmentMask, segments, facts.Country, facts.Device));
-        var bandit = e.Kind == ExperimentKind.Bandit ? BanditDraw(e, user) : null;
-        return AssignmentPolicy.Decide(e, user, hasConsent: true, dataComplete: complete, targeted: targeted, banditVariant: bandit);
+        var bandit = e.Kind == ExperimentKind.Bandit ? BanditDraw(e, key) : null;
+        return AssignmentPolicy.Decide(e, key, hasConsent: !facts.ConsentWithdrawn, dataComplete: complete, targeted: targeted, banditVariant: bandit);
     }
-
     private string BanditDraw(ExperimentDefinition e, string user)
     {
         var allocation = snapshots.Latest(e.Id)?.Allocation;
@@ -118,13 +147,14 @@ public sealed class AssignmentService(ExperimentCatalogSource catalog, SegmentCa
 
     private void Remember(StoredAssignment s)
     {
-        if (options.AssignmentCacheCapacity == 0) return;
-        // Crude bound: start over when full (entries are cheap to re-read and never change).
+        if (options.AssignmentCacheCapacity == 0 || options.AssignmentCacheTtl <= TimeSpan.Zero) return;
+        // Crude bound: start over when full (entries are cheap to re-read). The TTL bounds how long an erasure made
+        // through another node (or the stream) can still be answered from this node's memory.
         if (_cache.Count >= options.AssignmentCacheCapacity) _cache.Clear();
-        _cache[(s.ExperimentId, s.UserKey)] = s;
+        _cache[(s.ExperimentId, s.UserKey)] = (s, _time.GetTimestamp() + (long)(options.AssignmentCacheTtl.TotalSeconds * _time.TimestampFrequency));
     }
 
-    private static AssignmentAnswer Sticky(StoredAssignment s) => new(s.ExperimentId, s.UserKey, s.Variant, "assigned", true, s.DefinitionVersion);
+    private static AssignmentAnswer Sticky(StoredAssignment s, string userId) => new(s.ExperimentId, userId, s.Variant, "assigned", true, s.DefinitionVersion);
 
     private static AssignmentAnswer Fallback(ExperimentDefinition e, string user, AssignmentReason reason) =>
         Answer(e, user, new AssignmentDecision(e.Id, e.FallbackVariant, reason), sticky: false);

@@ -35,8 +35,9 @@ internal sealed class ExperimentPartition(int partition, ICheckpointStore store,
     public void Apply(long offset, ExperimentDelta delta)
     {
         if (offset < NextOffset) return;
+        if (!catalog.Current.TryGet(delta.ExperimentId, out _)) { NextOffset = offset + 1; Rejected++; return; }
+        State(delta.ExperimentId);   // may read the store: if that fails nothing has changed and the caller retries the record
         NextOffset = offset + 1;
-        if (!catalog.Current.TryGet(delta.ExperimentId, out _)) { Rejected++; return; }
         if (Try(delta) == ApplyOutcome.Gap) { _heldBack.Add((offset, delta)); return; }
         // A newly applied range may close the gap in front of held-back ones.
         for (var progress = true; progress && _heldBack.Count > 0;)

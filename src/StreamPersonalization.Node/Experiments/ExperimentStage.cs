@@ -30,6 +30,7 @@ public sealed class ExperimentStage(NodeOptions options, ExperimentOptions exper
 {
     private readonly ILogger _log = loggers.CreateLogger<ExperimentStage>();
     private readonly Dictionary<int, ExperimentPartition> _partitions = new();
+    private readonly Shards.RetryBackoff _backoff = new();
 
     /// <summary>Snapshots published so far.</summary>
     public long SnapshotsPublished { get; private set; }
@@ -57,9 +58,12 @@ public sealed class ExperimentStage(NodeOptions options, ExperimentOptions exper
             {
                 var record = consumer.Consume(TimeSpan.FromMilliseconds(100));
                 if (record is not null && _partitions.TryGetValue(record.Partition.Value, out var partition))
-                    partition.Apply(record.Offset.Value, ExperimentDelta.FromBytes(record.Message.Value));
+                {
+                    var delta = ExperimentDelta.FromBytes(record.Message.Value);
+                    WithStoreRetries(() => partition.Apply(record.Offset.Value, delta), $"applying {record.Partition.Value}@{record.Offset.Value}", ct);
+                }
                 if (Stopwatch.GetElapsedTime(lastCheckpoint) < experiments.SnapshotInterval) continue;
-                foreach (var p in _partitions.Values) Checkpoint(p, producer);
+                foreach (var p in _partitions.Values) WithStoreRetries(() => Checkpoint(p, producer), $"checkpointing partition {p.Partition}", ct);
                 lastCheckpoint = Stopwatch.GetTimestamp();
             }
         }
@@ -67,6 +71,30 @@ public sealed class ExperimentStage(NodeOptions options, ExperimentOptions exper
         {
             consumer.Close();   // revokes: every partition checkpoints
             producer.Flush(options.ShutdownTimeout);
+        }
+    }
+
+    /// <summary>
+    /// Runs a step that reads or writes the store, retrying with bounded back-off while the store fails (a database
+    /// restart): the stage stalls rather than skipping a delta or dying. A fencing conflict is not retried (another
+    /// node owns the partition now) and cancellation ends the wait.
+    /// </summary>
+    private void WithStoreRetries(Action step, string what, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                step();
+                if (attempt > 1) _log.LogInformation("Experiment stage recovered after {Attempts} attempts at {What}", attempt, what);
+                return;
+            }
+            catch (Exception e) when (e is not (CheckpointConflictException or OperationCanceledException) && !ct.IsCancellationRequested)
+            {
+                var delay = _backoff.Delay(attempt);
+                _log.LogWarning("Experiment stage: {What} failed ({Error}); retry {Attempt} in {Delay} ms", what, e.Message, attempt, (long)delay.TotalMilliseconds);
+                ct.WaitHandle.WaitOne(delay);
+            }
         }
     }
 

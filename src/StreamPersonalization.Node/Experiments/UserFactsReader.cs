@@ -1,28 +1,55 @@
+using System.Collections.Concurrent;
 using StreamPersonalization.Core.Checkpoints;
 using StreamPersonalization.Core.Segments;
 using StreamPersonalization.Core.Users;
 
 namespace StreamPersonalization.Node.Experiments;
 
-/// <summary>What targeting needs to know about a user, as of the owning shard's last checkpoint.</summary>
-/// <param name="Known">False when the store has no state for the user (never seen, passivated-and-deleted, or erased).</param>
-public sealed record UserFacts(bool Known, ulong SegmentMask, string? Country, string? Device)
+/// <summary>What assignment needs to know about a user, as of the owning shard's last checkpoint.</summary>
+/// <param name="Known">False when the store has no state for the user (never seen, deleted by retention, or erased).</param>
+/// <param name="ConsentWithdrawn">The user withdrew consent to personalization.</param>
+public sealed record UserFacts(bool Known, ulong SegmentMask, string? Country, string? Device, bool ConsentWithdrawn = false)
 {
     /// <summary>A user the store knows nothing about.</summary>
     public static UserFacts Unknown { get; } = new(false, 0, null, null);
 }
 
-/// <summary>Reads <see cref="UserFacts"/> from the user stage's stored entities (any partition: the API node may not own the user).</summary>
-public sealed class UserFactsReader(IEntityLookup lookup, SegmentCatalog segments)
+/// <summary>
+/// Reads <see cref="UserFacts"/> from the user stage's stored entities (any partition: the API node may not own the
+/// user), keeping each answer for <paramref name="ttl"/> so repeated requests do not each read the store. A consent
+/// withdrawal therefore reaches assignment within one checkpoint interval plus the TTL. Concurrent reads are
+/// coalesced into one query (<see cref="KeyBatcher{TKey, TValue}"/>).
+/// </summary>
+public sealed class UserFactsReader(IEntityLookup lookup, SegmentCatalog segments, TimeSpan ttl = default, TimeProvider? time = null)
 {
     /// <summary>Scope of user entities in the store (see the shard runner).</summary>
     public const string UsersScope = Shards.ShardRunner.Scope;
 
+    private readonly ConcurrentDictionary<string, (UserFacts Facts, long Until)> _cache = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly KeyBatcher<string, byte[]> _states = new(keys => lookup.FindEntitiesAsync(UsersScope, keys));
+
+    /// <param name="userKey">The key the store uses (the pseudonym when pseudonymisation is on).</param>
     public async Task<UserFacts> ReadAsync(string userKey, CancellationToken ct)
     {
-        var state = await lookup.FindEntityAsync(UsersScope, userKey, ct).ConfigureAwait(false);
-        if (state is null) return UserFacts.Unknown;
-        var user = UserStateSerializer.Deserialize(userKey, state, segments);
-        return new(true, user.Membership, user.Engagement.Country, user.Engagement.Device);
+        var now = _time.GetTimestamp();
+        if (ttl > TimeSpan.Zero && _cache.TryGetValue(userKey, out var hit) && hit.Until > now) return hit.Facts;
+        var state = await _states.GetAsync(userKey).WaitAsync(ct).ConfigureAwait(false);
+        UserFacts facts;
+        if (state is null) facts = UserFacts.Unknown;
+        else
+        {
+            var user = UserStateSerializer.Deserialize(userKey, state, segments);
+            facts = new(true, user.Membership, user.Engagement.Country, user.Engagement.Device, user.ConsentWithdrawn);
+        }
+        if (ttl > TimeSpan.Zero)
+        {
+            if (_cache.Count > 1_000_000) _cache.Clear();   // crude bound; entries are cheap to re-read
+            _cache[userKey] = (facts, now + (long)(ttl.TotalSeconds * _time.TimestampFrequency));
+        }
+        return facts;
     }
+
+    /// <summary>Drops this node's cached facts of a user (erasure through this node).</summary>
+    public void Forget(string userKey) => _cache.TryRemove(userKey, out _);
 }

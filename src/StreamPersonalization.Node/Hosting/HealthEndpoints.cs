@@ -17,9 +17,10 @@ public static class HealthEndpoints
 
     /// <summary>
     /// Starts the node's HTTP listener with health routes and, when <paramref name="experiments"/> is given, the
-    /// assignment, experiment and admin routes.
+    /// assignment, experiment and admin routes; when <paramref name="cohorts"/> is given, <c>GET /v1/cohorts</c>.
     /// </summary>
-    public static async Task<WebApplication> StartAsync(StreamNode node, HttpOptions http, Http.ExperimentServices? experiments, ILoggerFactory loggers, CancellationToken ct)
+    public static async Task<WebApplication> StartAsync(StreamNode node, HttpOptions http, Http.ExperimentServices? experiments, ILoggerFactory loggers, CancellationToken ct,
+        Core.Privacy.Cohorts.ICohortReleaseStore? cohorts = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -31,7 +32,9 @@ public static class HealthEndpoints
         {
             Http.AssignmentEndpoints.Map(app, experiments, http);
             Http.AdminEndpoints.Map(app, experiments);
+            Http.UserEndpoints.Map(app, experiments);
         }
+        if (cohorts is not null) Http.CohortEndpoints.Map(app, cohorts);
         await app.StartAsync(ct);
         loggers.CreateLogger("sp.http").LogInformation("HTTP on {Urls}: /healthz, /readyz{Api}", http.Urls,
             experiments is null ? "" : experiments.AdminToken is null ? ", /v1 (admin API disabled: no token)" : ", /v1, /v1/admin");

@@ -25,8 +25,12 @@ public sealed record NodeSettings(
     HttpOptions Http,
     Experiments.ExperimentOptions Experiments,
     Core.Experiments.Alerts.DetectorOptions Detectors,
-    Core.Experiments.Alerts.DataQualityOptions DataQuality)
+    Core.Experiments.Alerts.DataQualityOptions DataQuality,
+    PrivacySettings Privacy)
 {
+    /// <value>Private cohort metrics and their release schedule (section <c>Privacy:Cohorts</c>).</value>
+    public Core.Privacy.Cohorts.CohortReleaseOptions Cohorts { get; init; } = new();
+
     public static NodeSettings Load(string? configFile, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         var builder = new ConfigurationBuilder();
@@ -63,7 +67,11 @@ public sealed record NodeSettings(
             Bind<HttpOptions>(config, "Http"),
             Bind<Experiments.ExperimentOptions>(config, "Experiments"),
             Bind<Core.Experiments.Alerts.DetectorOptions>(config, "Detectors"),
-            Bind<Core.Experiments.Alerts.DataQualityOptions>(config, "DataQuality"));
+            Bind<Core.Experiments.Alerts.DataQualityOptions>(config, "DataQuality"),
+            PrivacySettings.From(config))
+        {
+            Cohorts = global::StreamPersonalization.Node.Privacy.CohortSettings.Bind(config),
+        };
         return settings;
     }
 
@@ -77,6 +85,8 @@ public sealed record NodeSettings(
         Experiments.Validate();
         Detectors.Validate();
         DataQuality.Validate();
+        Privacy.Validate();
+        Cohorts.Validate();
         if (!CheckpointStoreFactory.Providers.Contains(StorageProvider.ToLowerInvariant()))
             throw new ArgumentOutOfRangeException("Storage:Provider", StorageProvider, $"Configuration key 'Storage:Provider' is '{StorageProvider}'; allowed: {string.Join(", ", CheckpointStoreFactory.Providers)}.");
         if (StorageProvider.Equals("sqlite", StringComparison.OrdinalIgnoreCase)) Sqlite.Validate(); else Postgres.Validate();
@@ -116,6 +126,9 @@ public sealed record NodeSettings(
 
     /// <summary>The admin definition store on the same database as the checkpoints.</summary>
     public Core.Experiments.Definitions.IExperimentDefinitionStore CreateDefinitionStore() => CheckpointStoreFactory.CreateDefinitionStore(StorageProvider, Sqlite, Postgres);
+
+    /// <summary>The cohort release and privacy ledger store on the same database as the checkpoints.</summary>
+    public Core.Privacy.Cohorts.ICohortReleaseStore CreateCohortReleaseStore() => CheckpointStoreFactory.CreateCohortReleaseStore(StorageProvider, Sqlite, Postgres);
 
     private static T Bind<T>(IConfiguration config, string section) where T : new()
     {

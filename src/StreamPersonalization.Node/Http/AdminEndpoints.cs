@@ -42,6 +42,17 @@ public static class AdminEndpoints
             using var reader = new StreamReader(request.Body, Encoding.UTF8);
             return await PutAsync(s, id, await reader.ReadToEndAsync(ct), ct);
         });
+        admin.MapPost("/users/{id}/forget", async (string id, CancellationToken ct) =>
+        {
+            if (s.Users is not { } users) return AssignmentEndpoints.Error(503, "erasure needs the user stage on this node");
+            if (id.Length is 0 or > AssignmentEndpoints.MaxUserKeyLength) return AssignmentEndpoints.Error(400, $"user id must have 1..{AssignmentEndpoints.MaxUserKeyLength} characters");
+            // Assignments stop at once on this node; the shard that owns the user erases its state (and the stored
+            // assignments again, with the audit entry) when the forget event reaches it, in order with its other events.
+            await users.Assignments.DeleteUserAsync(s.Assignments.StoreKey(id), ct);
+            s.Assignments.Forget(id);
+            await users.RequestErasure(id, ct);
+            return Results.Json(new { status = "accepted", detail = "state, stored assignments and removable experiment contributions are erased when the forget event is processed" }, statusCode: 202);
+        });
         admin.MapPost("/experiments/{id}/status", async (string id, string? to, CancellationToken ct) =>
         {
             if (!s.Catalog.Current.TryGet(id, out var current)) return AssignmentEndpoints.Error(404, $"unknown experiment '{id}'");

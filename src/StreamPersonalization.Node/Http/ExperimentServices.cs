@@ -9,4 +9,5 @@ public sealed record ExperimentServices(
     AssignmentService Assignments,
     SnapshotBoard Snapshots,
     IExperimentDefinitionStore Definitions,
-    string? AdminToken);
+    string? AdminToken,
+    UserServices? Users = null);

@@ -27,6 +27,9 @@ public sealed record KafkaOptions
     /// <value>Alerts (SRM, metric anomalies, guardrail breaches, data quality): raised/resolved changes keyed by alert key. Default "alerts".</value>
     public string AlertsTopic { get; init; } = "alerts";
 
+    /// <value>Output topic of private cohort metrics: one JSON record per released cohort and period, keyed by period/cohort. Default "cohort-metrics".</value>
+    public string CohortMetricsTopic { get; init; } = "cohort-metrics";
+
     /// <value>Partitions per topic when the embedded cluster creates them. Default 12. Allowed 1..256.</value>
     public int EmbeddedPartitions { get; init; } = 12;
 
@@ -39,7 +42,7 @@ public sealed record KafkaOptions
     public KafkaOptions Validate(bool embeddedAllowed)
     {
         NodeOptions.Require(embeddedAllowed || !string.IsNullOrWhiteSpace(BootstrapServers), "Kafka:BootstrapServers", BootstrapServers, "host:port[,host:port…] (required by 'run')");
-        foreach (var (key, topic) in new[] { ("Kafka:ClickstreamTopic", ClickstreamTopic), ("Kafka:SessionsTopic", SessionsTopic), ("Kafka:SegmentChangesTopic", SegmentChangesTopic), ("Kafka:DeadLetterTopic", DeadLetterTopic), ("Kafka:ExperimentStatsTopic", ExperimentStatsTopic), ("Kafka:ExperimentStateTopic", ExperimentStateTopic), ("Kafka:AlertsTopic", AlertsTopic) })
+        foreach (var (key, topic) in new[] { ("Kafka:ClickstreamTopic", ClickstreamTopic), ("Kafka:SessionsTopic", SessionsTopic), ("Kafka:SegmentChangesTopic", SegmentChangesTopic), ("Kafka:DeadLetterTopic", DeadLetterTopic), ("Kafka:ExperimentStatsTopic", ExperimentStatsTopic), ("Kafka:ExperimentStateTopic", ExperimentStateTopic), ("Kafka:AlertsTopic", AlertsTopic), ("Kafka:CohortMetricsTopic", CohortMetricsTopic) })
             NodeOptions.Require(!string.IsNullOrWhiteSpace(topic) && topic.Length <= 249 && topic.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'), key, topic, "1..249 characters of [A-Za-z0-9._-]");
         NodeOptions.Require(EmbeddedPartitions is >= 1 and <= 256, "Kafka:EmbeddedPartitions", EmbeddedPartitions, "1..256");
         return this;

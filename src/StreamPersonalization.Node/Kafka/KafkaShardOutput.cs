@@ -30,6 +30,21 @@ public sealed class KafkaShardOutput(IProducer<byte[], byte[]> producer, KafkaOp
 
     public void Emit(ShardOutput record)
     {
+        if (record is UserErased erased)
+        {
+            // Tombstones: compacted consumers of the keyed outputs drop everything they hold for the user.
+            foreach (var t in new[] { topics.SessionsTopic, topics.SegmentChangesTopic })
+            {
+                tracker.Sent();
+                ProduceWithBackoff(t, new Message<byte[], byte[]>
+                {
+                    Key = Encoding.UTF8.GetBytes(erased.Key),
+                    Value = null!,
+                    Headers = new Headers { { RecordIdHeader, Encoding.UTF8.GetBytes(erased.RecordId) } },
+                });
+            }
+            return;
+        }
         var (topic, message) = record switch
         {
             SessionClosedOutput s => (topics.SessionsTopic, UserMessage(s, OutputSerializer.Serialize(s))),
@@ -39,6 +54,18 @@ public sealed class KafkaShardOutput(IProducer<byte[], byte[]> producer, KafkaOp
         };
         tracker.Sent();
         ProduceWithBackoff(topic, message);
+    }
+
+    /// <summary>An alert change (data quality) to the alerts topic, keyed by alert key with the alert id as record id.</summary>
+    public void EmitAlert(Core.Experiments.Alerts.Alert alert)
+    {
+        tracker.Sent();
+        ProduceWithBackoff(topics.AlertsTopic, new Message<byte[], byte[]>
+        {
+            Key = Encoding.UTF8.GetBytes(alert.Key),
+            Value = Core.Experiments.Alerts.AlertJson.ToUtf8(alert),
+            Headers = new Headers { { RecordIdHeader, Encoding.UTF8.GetBytes(alert.Id) } },
+        });
     }
 
     // A full local queue is back-pressure from the broker, not an error: wait for room, then retry.

@@ -42,6 +42,7 @@ public sealed class ShardRunner
     private readonly PoisonRecordGuard _guard;
     private readonly RetryBackoff _backoff;
     private readonly KeyValuePair<string, object?> _tag;
+    private readonly Core.Experiments.Alerts.DataQualityMonitor? _dataQuality;
     private Task? _loop;
     private byte[]? _committedShardState;
     private CheckpointBatch? _pendingBatch;   // built (entities taken) but not yet committed: retried as it is
@@ -53,8 +54,12 @@ public sealed class ShardRunner
 
     /// <param name="backoff">Retry delays while the store is unavailable (default <see cref="RetryBackoff"/>'s).</param>
     public ShardRunner(string topic, string experimentStatsTopic, int partition, UserShard shard, ICheckpointStore store, KafkaShardOutput output,
-        PartitionCheckpoint? restored, NodeOptions options, ILogger log, TimeProvider time, RetryBackoff? backoff = null)
+        PartitionCheckpoint? restored, NodeOptions options, ILogger log, TimeProvider time, RetryBackoff? backoff = null,
+        Core.Experiments.Alerts.DataQualityOptions? dataQuality = null)
     {
+        // Invalid- and late-event ratios over the last checkpoints; in memory only: after a restart a still-bad ratio
+        // raises the same alert id again (episode 1), which downstream de-duplication absorbs.
+        _dataQuality = dataQuality is null ? null : new Core.Experiments.Alerts.DataQualityMonitor($"{topic}/{partition}", dataQuality);
         _backoff = (backoff ?? new RetryBackoff()).Validate();
         _tag = new("partition", partition);
         _committedShardState = restored?.ShardState;
@@ -274,7 +279,7 @@ public sealed class ShardRunner
             var outbox = _shard.ExperimentDeltas?.Take(Partition, NextOffset, _shard.WatermarkMs == long.MinValue ? null : _shard.WatermarkMs)
                 .Select(d => new OutboxMessage(_experimentStatsTopic, System.Text.Encoding.UTF8.GetBytes(d.ExperimentId), d.ToBytes()))
                 .ToList();
-            _pendingBatch = new CheckpointBatch(Scope, Partition, _storedOffset, NextOffset, _shard.WatermarkMs, _shard.SaveShardState(), writes, outbox);
+            _pendingBatch = new CheckpointBatch(Scope, Partition, _storedOffset, NextOffset, _shard.WatermarkMs, _shard.SaveShardState(), writes, outbox, _shard.TakeErasures());
         }
         var batch = _pendingBatch;
         for (var attempt = 1; ; attempt++)
@@ -302,6 +307,15 @@ public sealed class ShardRunner
         var passivated = _shard.Passivate(_time.GetTimestamp() - (long)(_options.PassivateAfter.TotalSeconds * _time.TimestampFrequency));
         _log.LogDebug("Shard {Partition} checkpointed offset {Offset} with {Entities} entities in {Elapsed} ms; passivated {Passivated}",
             Partition, next, writesCount, Stopwatch.GetElapsedTime(started).TotalMilliseconds, passivated);
+        if (_dataQuality is not null)
+        {
+            var watermark = _shard.WatermarkMs == long.MinValue ? (long?)null : _shard.WatermarkMs;
+            foreach (var alert in _dataQuality.Observe(Core.Experiments.Alerts.DataQualitySample.From(_shard.Counters, next, watermark)))
+            {
+                _output.EmitAlert(alert);
+                _log.LogWarning("Data-quality alert {AlertId} on {Topic}/{Partition}: {Message}", alert.Id, _topic, Partition, alert.Message);
+            }
+        }
         Checkpointed?.Invoke(this, next);
     }
 

@@ -82,6 +82,19 @@ public sealed class PostgresCheckpointStore : ICheckpointStore, IEntityLookup
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, byte[]>> FindEntitiesAsync(string scope, IReadOnlyCollection<string> keys, CancellationToken ct = default)
+    {
+        var found = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        if (keys.Count == 0) return found;
+        await using var command = _dataSource.CreateCommand("""SELECT key, state FROM sp_entities WHERE scope = $1 AND key = ANY($2) ORDER BY "partition" """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = scope });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = keys.ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false)) found[reader.GetString(0)] = (byte[])reader.GetValue(1);
+        return found;
+    }
+
+    /// <inheritdoc />
     /// <remarks>Ordered by due time, then key.</remarks>
     public async Task<IReadOnlyList<EntityTimer>> LoadTimersAsync(string scope, int partition, CancellationToken ct = default)
     {
@@ -155,6 +168,11 @@ public sealed class PostgresCheckpointStore : ICheckpointStore, IEntityLookup
             writes.BatchCommands.Add(EntityDeletes(batch, entities));
         if (entities.UpsertKeys.Length > 0)
             writes.BatchCommands.Add(EntityUpserts(batch, entities));
+        if (batch.Erasures is { Count: > 0 } erasures)
+        {
+            writes.BatchCommands.Add(AssignmentDeletes(erasures));
+            writes.BatchCommands.Add(ErasureAudits(batch, erasures));
+        }
         await writes.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
 
         if (checkpointWrite.RecordsAffected != 1)
@@ -276,6 +294,25 @@ public sealed class PostgresCheckpointStore : ICheckpointStore, IEntityLookup
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = topics });
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea, Value = keys });
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea, Value = values });
+        return command;
+    }
+
+    private static NpgsqlBatchCommand AssignmentDeletes(IReadOnlyList<string> erasures)
+    {
+        var command = new NpgsqlBatchCommand("DELETE FROM sp_assignments WHERE user_key = ANY($1)");
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = erasures.ToArray() });
+        return command;
+    }
+
+    private static NpgsqlBatchCommand ErasureAudits(CheckpointBatch batch, IReadOnlyList<string> erasures)
+    {
+        var command = new NpgsqlBatchCommand("""
+            INSERT INTO sp_audit (action, subject, scope, "partition") SELECT $1, s, $2, $3 FROM unnest($4::text[]) AS s
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ErasureAudit.Action });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.Scope });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batch.Partition });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = erasures.Select(ErasureAudit.Subject).ToArray() });
         return command;
     }
 

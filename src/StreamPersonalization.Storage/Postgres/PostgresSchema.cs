@@ -63,11 +63,43 @@ internal static class PostgresSchema
 
         CREATE INDEX IF NOT EXISTS ix_sp_assignments_user ON sp_assignments (user_key);
 
+        -- Cohort releases: one row per period (the primary key makes the first releaser win), written in the same
+        -- transaction as the ledger entries it spends. The ledger is append-only: the privacy accountant's durable state.
+        CREATE TABLE IF NOT EXISTS sp_cohort_releases (
+            period          text COLLATE "C" NOT NULL PRIMARY KEY,
+            period_start_ms bigint  NOT NULL,
+            period_end_ms   bigint  NOT NULL,
+            budget_period   text COLLATE "C" NOT NULL,
+            released        boolean NOT NULL,
+            document        text    NOT NULL,
+            created_at_ms   bigint  NOT NULL,
+            published_at_ms bigint  NULL
+        );
+
+        CREATE INDEX IF NOT EXISTS ix_sp_cohort_releases_start ON sp_cohort_releases (period_start_ms);
+
+        CREATE TABLE IF NOT EXISTS sp_privacy_ledger (
+            budget_period text COLLATE "C" NOT NULL,
+            period        text COLLATE "C" NOT NULL,
+            cohort        text COLLATE "C" NOT NULL,
+            epsilon       double precision NOT NULL,
+            delta         double precision NOT NULL,
+            PRIMARY KEY (budget_period, period, cohort)
+        );
+
         CREATE TABLE IF NOT EXISTS sp_experiment_definitions (
             experiment_id text COLLATE "C" NOT NULL PRIMARY KEY,
             version       integer NOT NULL,
             document      text    NOT NULL,
             updated_at_ms bigint  NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS sp_audit (
+            id          bigserial   PRIMARY KEY,
+            at          timestamptz NOT NULL DEFAULT now(),
+            action      text        NOT NULL,
+            subject     text        NOT NULL,
+            scope       text        NOT NULL,
+            "partition" integer     NOT NULL
         );
         """;
 }

@@ -107,6 +107,23 @@ public sealed class SqliteCheckpointStore : ICheckpointStore, IEntityLookup
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, byte[]>> FindEntitiesAsync(string scope, IReadOnlyCollection<string> keys, CancellationToken ct = default)
+    {
+        var found = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        if (keys.Count == 0) return found;
+        await using var connection = await _connections.OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT key, state FROM sp_entities WHERE scope = $scope AND key IN (SELECT value FROM json_each($keys)) ORDER BY "partition"
+            """;
+        command.Parameters.AddWithValue("$scope", scope);
+        command.Parameters.AddWithValue("$keys", System.Text.Json.JsonSerializer.Serialize(keys));
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false)) found[reader.GetString(0)] = (byte[])reader.GetValue(1);
+        return found;
+    }
+
+    /// <inheritdoc />
     /// <remarks>Ordered by due time, then key.</remarks>
     public async Task<IReadOnlyList<EntityTimer>> LoadTimersAsync(string scope, int partition, CancellationToken ct = default)
     {
@@ -175,6 +192,7 @@ public sealed class SqliteCheckpointStore : ICheckpointStore, IEntityLookup
         await WriteCheckpointAsync(connection, transaction, batch, now, ct).ConfigureAwait(false);
         WriteOutbox(connection, transaction, batch, now, ct);
         WriteEntities(connection, transaction, batch, now, ct);
+        WriteErasures(connection, transaction, batch, now);
 
         await transaction.CommitAsync(ct).ConfigureAwait(false);
     }
@@ -277,6 +295,31 @@ public sealed class SqliteCheckpointStore : ICheckpointStore, IEntityLookup
         command.Parameters.Add("$shard_state", SqliteType.Blob).Value = (object?)batch.ShardState ?? DBNull.Value;
         command.Parameters.AddWithValue("$now", now);
         await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes erased users' sticky assignments and writes one audit row per erasure.</summary>
+    private static void WriteErasures(SqliteConnection connection, SqliteTransaction transaction, CheckpointBatch batch, string now)
+    {
+        if (batch.Erasures is not { Count: > 0 } erasures) return;
+        using var delete = connection.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = "DELETE FROM sp_assignments WHERE user_key = $key";
+        var key = delete.Parameters.Add("$key", SqliteType.Text);
+        using var audit = connection.CreateCommand();
+        audit.Transaction = transaction;
+        audit.CommandText = """INSERT INTO sp_audit (at, action, subject, scope, "partition") VALUES ($now, $action, $subject, $scope, $partition)""";
+        audit.Parameters.AddWithValue("$now", now);
+        audit.Parameters.AddWithValue("$action", ErasureAudit.Action);
+        audit.Parameters.AddWithValue("$scope", batch.Scope);
+        audit.Parameters.AddWithValue("$partition", batch.Partition);
+        var subject = audit.Parameters.Add("$subject", SqliteType.Text);
+        foreach (var erased in erasures)
+        {
+            key.Value = erased;
+            delete.ExecuteNonQuery();
+            subject.Value = ErasureAudit.Subject(erased);
+            audit.ExecuteNonQuery();
+        }
     }
 
     /// <summary>Inserts the batch's outbox rows in list order (so ids follow it) with one reused prepared statement.</summary>

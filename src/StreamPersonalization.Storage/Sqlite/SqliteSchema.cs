@@ -58,11 +58,43 @@ internal static class SqliteSchema
 
         CREATE INDEX IF NOT EXISTS ix_sp_assignments_user ON sp_assignments (user_key);
 
+        -- Cohort releases: one row per period (the primary key makes the first releaser win), written in the same
+        -- transaction as the ledger entries it spends. The ledger is append-only: the privacy accountant's durable state.
+        CREATE TABLE IF NOT EXISTS sp_cohort_releases (
+            period          TEXT    NOT NULL PRIMARY KEY,
+            period_start_ms INTEGER NOT NULL,
+            period_end_ms   INTEGER NOT NULL,
+            budget_period   TEXT    NOT NULL,
+            released        INTEGER NOT NULL,
+            document        TEXT    NOT NULL,
+            created_at_ms   INTEGER NOT NULL,
+            published_at_ms INTEGER NULL
+        );
+
+        CREATE INDEX IF NOT EXISTS ix_sp_cohort_releases_start ON sp_cohort_releases (period_start_ms);
+
+        CREATE TABLE IF NOT EXISTS sp_privacy_ledger (
+            budget_period TEXT NOT NULL,
+            period        TEXT NOT NULL,
+            cohort        TEXT NOT NULL,
+            epsilon       REAL NOT NULL,
+            delta         REAL NOT NULL,
+            PRIMARY KEY (budget_period, period, cohort)
+        ) WITHOUT ROWID;
+
         CREATE TABLE IF NOT EXISTS sp_experiment_definitions (
             experiment_id TEXT    NOT NULL PRIMARY KEY,
             version       INTEGER NOT NULL,
             document      TEXT    NOT NULL,
             updated_at_ms INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS sp_audit (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            at          TEXT    NOT NULL,
+            action      TEXT    NOT NULL,
+            subject     TEXT    NOT NULL,
+            scope       TEXT    NOT NULL,
+            "partition" INTEGER NOT NULL
         );
         """;
 }

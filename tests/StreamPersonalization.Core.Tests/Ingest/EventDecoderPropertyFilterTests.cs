@@ -43,6 +43,32 @@ public sealed class EventDecoderPropertyFilterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Decode_FirstPassDecision_EqualsTheFullFilterOnRandomProperties()
+    {
+        // The decoder decides "nothing allowlisted" during its first walk when the type comes first; whatever it does,
+        // the result must equal PropertyFilter.FilterJson on the same object (the slow, always-correct path).
+        var filter = PropertyFilter.Create(Allowlist)!;
+        var decoder = new EventDecoder(new DecoderOptions(), propertyFilter: filter);
+        string[] names = ["referrer", "section", "target", "sku", "email", "colour", "ref\u0065rrer", "s\u00e9ction", new string('n', 300), "section"];
+        string[] values = ["\"news\"", "\"a@b.de\"", "3", "true", "null", "{\"x\":1}", "[1,2]", "\"+49 30 1234567\""];
+        var rng = new Random(7);
+        for (var i = 0; i < 3_000; i++)
+        {
+            var type = new[] { "page_view", "click", "add_to_cart", "scroll" }[rng.Next(4)];
+            var props = "{" + string.Join(",", Enumerable.Range(0, rng.Next(0, 5)).Select(_ => $"\"{names[rng.Next(names.Length)]}\":{values[rng.Next(values.Length)]}")) + "}";
+            var typeFirst = rng.Next(2) == 0;
+            var json = typeFirst
+                ? $$$"""{"user_id":"u1","type":"{{{type}}}","properties":{{{props}}},"ts":"{{{Ts}}}"}"""
+                : $$$"""{"user_id":"u1","properties":{{{props}}},"type":"{{{type}}}","ts":"{{{Ts}}}"}""";
+            var r = Decode(decoder, json);
+            Assert.True(r.IsValid, json);
+            var expected = filter.FilterJson(type, Encoding.UTF8.GetBytes(props));
+            Assert.Equal(expected.Dropped, r.Properties!.Dropped);
+            Assert.Equal(expected.Kept.Select(p => p.ToString()), r.Properties.Kept.Select(p => p.ToString()));
+        }
+    }
+
+    [Fact]
     public void Decode_FilterOn_NoPropertiesOrRejected_BehavesAsBefore()
     {
         var decoder = new EventDecoder(new DecoderOptions(), propertyFilter: PropertyFilter.Create(Allowlist));

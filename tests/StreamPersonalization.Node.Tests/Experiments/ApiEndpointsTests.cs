@@ -24,6 +24,7 @@ public sealed class ApiEndpointsTests : IAsyncLifetime
     private const string Token = "test-admin-token-0123456789";
     private readonly string _dir = Directory.CreateTempSubdirectory("sp-api-").FullName;
     private readonly List<IAsyncDisposable> _disposables = [];
+    private readonly List<string> _erasureRequests = [];
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -39,7 +40,10 @@ public sealed class ApiEndpointsTests : IAsyncLifetime
         _disposables.Add(bed);
         var node = new StreamNode(new NodeOptions { NodeId = "api-test" }, new KafkaOptions(), PipelineScenario.ShardOptions, PipelineScenario.Catalog,
             bed.Store, new KafkaClientFactory(new KafkaOptions()), NullLoggerFactory.Instance);
-        var services = new ExperimentServices(bed.Catalog, bed.Service, bed.Board, bed.Definitions, adminToken);
+        var users = new UserServices(bed.Store, PipelineScenario.Catalog, new Core.Engagement.HalfLifeDecay(TimeSpan.FromDays(7)),
+            new Storage.Sqlite.SqliteAssignmentStore(new() { Path = bed.Path }), c => c == AssignmentTestBed.DisabledMarket,
+            (id, _) => { lock (_erasureRequests) _erasureRequests.Add(id); return Task.CompletedTask; });
+        var services = new ExperimentServices(bed.Catalog, bed.Service, bed.Board, bed.Definitions, adminToken, users);
         var app = await HealthEndpoints.StartAsync(node, new HttpOptions { Urls = "http://127.0.0.1:0", MaxBatchUsers = 50 }, services, NullLoggerFactory.Instance, CancellationToken.None);
         _disposables.Add(app);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -148,6 +152,54 @@ public sealed class ApiEndpointsTests : IAsyncLifetime
         var (http, _) = await StartAsync(adminToken: null);
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
         Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync("/v1/admin/experiments")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Explanation_SaysWhichSegmentsAndExperimentsAndWhy()
+    {
+        var (http, bed) = await StartAsync();
+        // A big spender on a phone in Germany, as the user stage would have stored it after two purchases.
+        var shard = new Core.Shards.UserShard(3, PipelineScenario.ShardOptions, PipelineScenario.Catalog, new Core.Shards.ListShardOutput());
+        var t = DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeMilliseconds();
+        for (var i = 0; i < 2; i++)
+            shard.ProcessEvent(new Core.Events.ClickEvent($"p{i}", "shopper", Core.Events.EventType.Purchase, "purchase", t + i * 60_000, Device: "mobile", Country: "DE", Value: 150));
+        await bed.Store.CommitAsync(new Core.Checkpoints.CheckpointBatch("users", 3, null, 2, t, null, shard.TakeDirty()));
+        var member = PipelineScenario.Catalog.IdsOf(shard.Peek("shopper")!.Membership);
+        Assert.NotEmpty(member);
+        await bed.AssignAsync("split", "shopper");
+
+        var body = await Json(await http.GetAsync("/v1/users/shopper/explanation"));
+        Assert.Equal(("on", true), (body.GetProperty("personalization").GetString(), body.GetProperty("known").GetBoolean()));
+        var segments = body.GetProperty("segments").EnumerateArray().ToList();
+        Assert.Equal(member.Order(), segments.Select(s => s.GetProperty("id").GetString()!).Order());
+        foreach (var s in segments)
+        {
+            var definition = PipelineScenario.Catalog.Segments.Single(d => d.Id == s.GetProperty("id").GetString());
+            Assert.Equal(definition.Rule.Source, s.GetProperty("rule").GetString());
+            Assert.Contains("=", s.GetProperty("because").GetString());   // feature values substituted into the rule
+        }
+        var experiment = Assert.Single(body.GetProperty("experiments").EnumerateArray());
+        Assert.Equal(("split", (await bed.AssignAsync("split", "shopper")).Variant), (experiment.GetProperty("id").GetString()!, experiment.GetProperty("assigned_variant").GetString()!));
+
+        await bed.StoreUserAsync("quitter", "mobile", partition: 1, consentWithdrawn: true);
+        var quitter = await Json(await http.GetAsync("/v1/users/quitter/explanation"));
+        Assert.Equal(("off", "consent_withdrawn"), (quitter.GetProperty("personalization").GetString(), quitter.GetProperty("reason").GetString()));
+        await bed.StoreUserAsync("parisian", "mobile", partition: 1, country: AssignmentTestBed.DisabledMarket);
+        Assert.Equal("market_disabled", (await Json(await http.GetAsync("/v1/users/parisian/explanation"))).GetProperty("reason").GetString());
+        Assert.False((await Json(await http.GetAsync("/v1/users/stranger/explanation"))).GetProperty("known").GetBoolean());
+    }
+
+    [Fact]
+    public async Task AdminForget_ErasesAssignmentsAtOnceAndRequestsTheErasure()
+    {
+        var (http, bed) = await StartAsync();
+        await bed.AssignAsync("split", "leaving");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.PostAsync("/v1/admin/users/leaving/forget", null)).StatusCode);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsync("/v1/admin/users/leaving/forget", null)).StatusCode);
+        Assert.Equal(["leaving"], _erasureRequests);
+        Assert.Empty(await new Storage.Sqlite.SqliteAssignmentStore(new() { Path = bed.Path }).GetAsync("split", ["leaving"]));
+        Assert.False((await bed.AssignAsync("split", "leaving")).Sticky);
     }
 
     private static StringContent Body(string json) => new(json, Encoding.UTF8, "application/json");

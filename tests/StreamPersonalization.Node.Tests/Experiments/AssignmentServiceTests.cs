@@ -119,5 +119,21 @@ public sealed class AssignmentServiceTests : IDisposable
         Assert.Null(await node.Service.AssignAsync("no-such-experiment", ["x"], CancellationToken.None));
     }
 
+    [Fact]
+    public async Task AssignAsync_WithdrawnConsentAndDisabledMarketFallBackEvenForStickyUsers()
+    {
+        await using var node = await AssignmentTestBed.OpenAsync(Db);
+        var before = await node.AssignAsync("split", "leaver");
+        Assert.Equal("assigned", before.Reason);
+        await node.StoreUserAsync("leaver", "desktop", partition: 1, consentWithdrawn: true);
+        Assert.Equal(("control", "no_consent", false), Tuple(await node.AssignAsync("split", "leaver")));
+        await node.StoreUserAsync("parisian", "desktop", partition: 2, country: AssignmentTestBed.DisabledMarket);
+        Assert.Equal(("control", "personalization_off", false), Tuple(await node.AssignAsync("split", "parisian")));
+        // Nothing was stored for the fallbacks; the earlier sticky row is still there for a later grant.
+        Assert.Empty(await new Storage.Sqlite.SqliteAssignmentStore(new() { Path = Db }).GetAsync("split", ["parisian"]));
+
+        static (string, string, bool) Tuple(AssignmentAnswer a) => (a.Variant, a.Reason, a.Sticky);
+    }
+
     private static StoredDefinition Stored(ExperimentDefinition d) => new(d.Id, d.Version, ExperimentDefinitionJson.ToJson(d), 0);
 }

@@ -52,6 +52,9 @@ internal sealed class AssignmentTestBed : IAsyncDisposable
             fallback_variant: control
         """;
 
+    /// <summary>The market where the test beds switch personalization off.</summary>
+    public const string DisabledMarket = "FR";
+
     public static ExperimentCatalog FileCatalog { get; } = ExperimentCatalogLoader.Parse(CatalogYaml, "test-catalog");
 
     private AssignmentTestBed(string path, SqliteCheckpointStore store, ExperimentCatalogSource catalog, SnapshotBoard board, AssignmentWriter writer, AssignmentService service)
@@ -76,15 +79,15 @@ internal sealed class AssignmentTestBed : IAsyncDisposable
         var writer = new AssignmentWriter(assignments, 64, NullLogger<AssignmentWriter>.Instance);
         var board = new SnapshotBoard();
         var service = new AssignmentService(source, PipelineScenario.Catalog, new UserFactsReader(store, PipelineScenario.Catalog), assignments, writer, board,
-            options ?? new ExperimentOptions());
+            options ?? new ExperimentOptions(), personalizationOff: country => country == DisabledMarket);
         return new AssignmentTestBed(path, store, source, board, writer, service);
     }
 
     /// <summary>Stores a user entity whose latest event came from <paramref name="device"/>, as a shard checkpoint would.</summary>
-    public async Task StoreUserAsync(string user, string device, int partition)
+    public async Task StoreUserAsync(string user, string device, int partition, string country = "DE", bool consentWithdrawn = false)
     {
-        var entity = new UserEntity(user);
-        entity.Engagement.ApplyEvent(new ClickEvent("e-" + user, user, EventType.PageView, "page_view", 1_000, Device: device, Country: "DE"), 1, new HalfLifeDecay(TimeSpan.FromDays(7)));
+        var entity = new UserEntity(user) { ConsentWithdrawn = consentWithdrawn };
+        entity.Engagement.ApplyEvent(new ClickEvent("e-" + user, user, EventType.PageView, "page_view", 1_000, Device: device, Country: country), 1, new HalfLifeDecay(TimeSpan.FromDays(7)));
         var existing = await Store.LoadCheckpointAsync("users", partition);
         await Store.CommitAsync(new CheckpointBatch("users", partition, existing?.NextOffset, (existing?.NextOffset ?? 0) + 1, 0, null,
             [new EntityWrite(user, UserStateSerializer.Serialize(entity, PipelineScenario.Catalog), null)]));

@@ -22,6 +22,8 @@ public static class RunComparison
         "--set", "Kafka:ConsumerSettings:session.timeout.ms=6000", "--set", $"Node:GroupId={group}",
         "--set", "Node:CheckpointInterval=00:00:00.100", "--set", "Node:CheckpointMaxRecords=500",
         "--set", "Sessions:Grace=00:00:30", "--set", "Sessions:MaxLength=01:00:00",
+        // The clean run and the reference model work on raw ids with every property unread.
+        "--set", "Privacy:Pseudonymize=false", "--set", "Privacy:Properties:Enabled=false", "--set", "Privacy:RetentionDays=0",
     ];
 
     /// <summary>Waits until <paramref name="progress"/> reaches <paramref name="target"/>, failing if any node exits or 3 minutes pass.</summary>

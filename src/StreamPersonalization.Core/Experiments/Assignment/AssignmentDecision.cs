@@ -15,6 +15,8 @@ public enum AssignmentReason
     ExperimentNotRunning,
     /// <summary>The experiment could not choose an arm (e.g. no bandit allocation yet).</summary>
     Fallback,
+    /// <summary>Personalization is switched off in the user's market (<c>Privacy:DisabledMarkets</c>).</summary>
+    PersonalizationOff,
 }
 
 /// <summary>The outcome of one assignment: the variant to serve and why.</summary>
@@ -24,5 +26,5 @@ public sealed record AssignmentDecision(string ExperimentId, string Variant, Ass
     public string ReasonName => Names[(int)Reason];
 
     private static readonly string[] Names =
-        ["assigned", "not_targeted", "no_consent", "incomplete_data", "experiment_not_running", "fallback"];
+        ["assigned", "not_targeted", "no_consent", "incomplete_data", "experiment_not_running", "fallback", "personalization_off"];
 }

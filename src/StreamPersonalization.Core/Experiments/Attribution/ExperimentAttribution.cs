@@ -15,6 +15,14 @@ public sealed class ExperimentAttribution(ExperimentCatalog catalog, ExperimentD
 {
     public ExperimentDeltaBuilder Deltas => deltas;
 
+    /// <summary>Takes back every contribution of an erased user (experiments no longer in the catalog are skipped: nothing consumes them).</summary>
+    public void Erase(ExperimentExposure[]? exposures)
+    {
+        if (exposures is null) return;
+        foreach (var x in exposures)
+            if (catalog.TryGet(x.ExperimentId, out var def)) deltas.Removed(x, def.PrimaryMetric.Kind == MetricKind.Binary);
+    }
+
     /// <param name="engagement">The user's engagement before this event; its score is the CUPED covariate of a new exposure.</param>
     /// <returns>The user's exposures after the event (a new array when one was added).</returns>
     public ExperimentExposure[]? Apply(ClickEvent e, ExperimentExposure[]? exposures, Engagement.EngagementState engagement, Engagement.HalfLifeDecay decay)

@@ -98,6 +98,25 @@ public sealed class ExperimentDeltaBuilder
         return result;
     }
 
+    /// <summary>
+    /// The user is erased: every sum it contributed is taken back (value to 0, then the conversion, then the exposure),
+    /// so the experiment's totals are as if the user had never been exposed. Deltas may therefore be negative.
+    /// </summary>
+    public void Removed(ExperimentExposure e, bool binaryMetric)
+    {
+        if (e.Value != 0) ValueChanged(e, e.Value, 0, !binaryMetric);
+        var arm = For(e);
+        if (e.Converted)
+        {
+            arm.Conversions--;
+            if (binaryMetric) arm.CrossSum -= e.Covariate;
+        }
+        arm.Users--;
+        arm.Bins[0] = arm.Bins.GetValueOrDefault(0) - 1;
+        arm.CovariateSum -= e.Covariate;
+        arm.CovariateSumSquares -= e.Covariate * e.Covariate;
+    }
+
     /// <summary>Forgets everything accumulated (a shard restarting from its checkpoint).</summary>
     public void Clear() => _arms.Clear();
 }

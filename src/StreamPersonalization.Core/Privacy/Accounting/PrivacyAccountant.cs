@@ -85,6 +85,36 @@ public sealed class PrivacyAccountant
         ChargeResult Refuse(RefusalReason reason, string detail) => new(false, reason, detail, period ?? "", cohorts.Count, charge);
     }
 
+    /// <summary>
+    /// Rebuilds an accountant from a durable ledger: each entry adds its charge and one release to (budget period, cohort).
+    /// No budget check: the entries record spending that already happened, and must count even if the budget was lowered since.
+    /// </summary>
+    public static PrivacyAccountant FromLedger(PrivacyBudget budget, IEnumerable<PrivacyLedgerEntry> entries)
+    {
+        var accountant = new PrivacyAccountant(budget);
+        foreach (var e in entries)
+        {
+            if (!e.Charge.IsValid) throw new InvalidDataException($"invalid ledger charge {e}");
+            var key = (e.BudgetPeriod, e.Cohort);
+            var old = accountant._spent.TryGetValue(key, out var x) ? x : new Entry(PrivacyBudget.Zero, 0);
+            accountant._spent[key] = new Entry(old.Spent + e.Charge, old.Releases + 1);
+        }
+        return accountant;
+    }
+
+    /// <summary>The largest ε and the largest δ any of <paramref name="cohorts"/> has spent in <paramref name="period"/>.</summary>
+    public PrivacyBudget MaxSpent(string period, IEnumerable<string> cohorts)
+    {
+        double eps = 0, delta = 0;
+        foreach (var c in cohorts)
+        {
+            var s = Spent(period, c);
+            eps = Math.Max(eps, s.Epsilon);
+            delta = Math.Max(delta, s.Delta);
+        }
+        return new(eps, delta);
+    }
+
     /// <summary>Drops the records of periods that sort (ordinally) before <paramref name="period"/>; returns how many entries went.</summary>
     public int RemovePeriodsBefore(string period)
     {

@@ -55,6 +55,9 @@ public sealed class CohortAggregator
 
     public double DeltaPerStatistic { get; }
 
+    /// <summary>Every candidate cohort's name (the accounting keys), in index order.</summary>
+    public IReadOnlyList<string> CohortNames => _names;
+
     /// <summary>Sensitivity and noise scale (Laplace b or Gaussian σ) of each statistic.</summary>
     public IReadOnlyList<StatisticNoise> Noise { get; }
 
@@ -86,14 +89,15 @@ public sealed class CohortAggregator
 
     /// <summary>
     /// Releases <paramref name="totals"/> for <paramref name="period"/> if the accountant approves charging
-    /// <see cref="CohortReleaseOptions.ChargePerRelease"/> to every cohort; otherwise returns a refused result with no
-    /// cohorts and draws no noise. <paramref name="seed"/> must be secret (see <see cref="NoiseSource.DeriveSeed"/>).
+    /// <see cref="CohortReleaseOptions.ChargePerRelease"/> to every cohort in <paramref name="budgetPeriod"/> (default: the
+    /// period itself); otherwise returns a refused result with no cohorts and draws no noise. <paramref name="seed"/> must be
+    /// secret (see <see cref="NoiseSource.DeriveSeed"/>).
     /// </summary>
-    public CohortReleaseResult Release(CohortTotals totals, string period, ulong seed, PrivacyAccountant accountant)
+    public CohortReleaseResult Release(CohortTotals totals, string period, ulong seed, PrivacyAccountant accountant, string? budgetPeriod = null)
     {
         if (!ReferenceEquals(totals.Bands, Bands)) throw new ArgumentException("totals were aggregated with other cohort bands", nameof(totals));
         var names = _names;
-        var charge = accountant.TryCharge(period, names, Options.ChargePerRelease);
+        var charge = accountant.TryCharge(budgetPeriod ?? period, names, Options.ChargePerRelease);
         if (!charge.Approved) return new(false, [], Audit(period, charge, 0, 0), seed, 0);
 
         var noise = new NoiseSource(seed);
@@ -136,6 +140,7 @@ public sealed class CohortAggregator
 
     private CohortReleaseAudit Audit(string period, ChargeResult charge, int released, int suppressed) => new(
         period,
+        charge.Period,
         charge.Approved,
         charge.Refusal,
         charge.Detail,

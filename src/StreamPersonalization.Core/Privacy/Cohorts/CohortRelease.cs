@@ -48,10 +48,11 @@ public sealed record StatisticNoise(string Statistic, double Sensitivity, double
 /// Audit entry for one release attempt: what was released or refused, with which mechanism and parameters, and the
 /// privacy spent. Holds no user ids, no exact counts and no seed (which would reveal the noise), so it may be
 /// stored and shown to auditors; <see cref="CohortsReleased"/> and <see cref="CohortsSuppressed"/> are derived from
-/// noisy counts.
+/// noisy counts. <see cref="BudgetPeriod"/> is the accountant key charged (the period itself unless periods share a budget window).
 /// </summary>
 public sealed record CohortReleaseAudit(
     string Period,
+    string BudgetPeriod,
     bool Released,
     RefusalReason Refusal,
     string? RefusalDetail,

@@ -36,6 +36,16 @@ public sealed class PropertyFilter
     /// <summary>The filter the options ask for, or null when <see cref="PropertyAllowlistOptions.Enabled"/> is false.</summary>
     public static PropertyFilter? Create(PropertyAllowlistOptions options) => options.Validate().Enabled ? new PropertyFilter(options) : null;
 
+    /// <summary>The names allowed for events of wire type <paramref name="eventType"/> (the decoder's first-pass check).</summary>
+    public AllowedNames AllowedFor(string eventType) => _allowlist.For(eventType);
+
+    private static readonly PropertyFilterResult[] AllDropped =
+        [.. Enumerable.Range(0, 9).Select(n => n == 0 ? PropertyFilterResult.Empty : new PropertyFilterResult([], new PropertyDropCounts(n, 0, 0, 0, 0)))];
+
+    /// <summary>The result when none of <paramref name="count"/> names is allowlisted (shared instances for small counts).</summary>
+    public static PropertyFilterResult NoneAllowed(int count) =>
+        count < AllDropped.Length ? AllDropped[count] : new PropertyFilterResult([], new PropertyDropCounts(count, 0, 0, 0, 0));
+
     /// <summary>Minimises already-decoded properties of an event of wire type <paramref name="eventType"/>.</summary>
     public PropertyFilterResult Filter(string eventType, IEnumerable<EventProperty> properties)
     {
