@@ -94,8 +94,8 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
         // An empty object has nothing to minimise: skip the second read (most events carry none).
         var properties = f.PropertiesLength == 0 || f.PropertyCount == 0
             ? PropertyFilterResult.Empty
-            : ReferenceEquals(f.NoneAllowedFor, f.TypeName)   // decided in the first pass under the final type
-            ? PropertyFilter.NoneAllowed(f.NoneAllowedCount)
+            : ReferenceEquals(f.DecidedFor, f.TypeName)   // decided in the first pass under the final type
+            ? PropertyFilter.Dropped(f.FirstPassDrops, f.FirstPassNames - f.FirstPassDrops.Total)
             : _propertyFilter.FilterJson(f.TypeName, value.Slice(f.PropertiesStart, f.PropertiesLength), _pool);
         return DecodeResult.Ok(e, properties);
     }
@@ -194,29 +194,32 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
         var depth = reader.CurrentDepth;
         var start = reader.TokenStartIndex;
         CheckDepth(ref reader);
-        // When the type is already known, names are checked against its allowlist during this walk: if none is allowed
-        // (the common case) the minimisation needs no second pass over the object.
+        // When the type is already known, the minimisation is decided during this walk (names against the type's
+        // allowlist, allowlisted values for structure and PII): no second pass and no string for any value. Kept values
+        // are not materialised because nothing downstream stores properties; only the drop counts are reported.
         var allowed = _propertyFilter is not null && f.TypeName is not null ? _propertyFilter.AllowedFor(f.TypeName) : null;
-        var anyAllowed = false;
+        var drops = new PropertyDropCounts();
         var names = 0;
-        Span<char> name = stackalloc char[128];
         while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
         {
             if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 1)
             {
                 f.PropertyCount++;
                 names++;
-                if (allowed is not null && !anyAllowed)
+                if (allowed is not null)
                 {
-                    // UTF-8 never has fewer bytes than UTF-16 chars: a short unescaped name fits the stack buffer.
-                    var chars = reader.ValueIsEscaped || reader.ValueSpan.Length > name.Length ? reader.GetString().AsSpan() : name[..reader.CopyString(name)];
-                    anyAllowed = allowed.TryGet(chars, out _);
+                    var isAllowed = PropertyWalk.NameAllowed(ref reader, allowed);
+                    reader.Read();
+                    CheckDepth(ref reader);
+                    if (PropertyWalk.DropReason(ref reader, isAllowed, _propertyFilter!.Options.DetectPii) is { } reason) drops = drops.Add(reason);
+                    if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) continue;   // nested tokens: walked below
                 }
             }
             CheckDepth(ref reader);
         }
-        f.NoneAllowedFor = allowed is not null && !anyAllowed ? f.TypeName : null;
-        f.NoneAllowedCount = names;
+        f.DecidedFor = allowed is not null ? f.TypeName : null;
+        f.FirstPassDrops = drops;
+        f.FirstPassNames = names;
         // Remember where the object lies for the minimisation pass and consent events (a repeated "properties" key: the last one wins).
         f.PropertiesStart = (int)start;
         f.PropertiesLength = (int)(reader.BytesConsumed - start);
@@ -275,9 +278,10 @@ public sealed class EventDecoder(DecoderOptions options, StringPool? pool = null
         public long TsMs;
         public double? Value;
         public int PropertyCount, PropertiesStart, PropertiesLength;
-        /// <summary>The type under which the first pass found no allowlisted name (null: not decided there).</summary>
-        public string? NoneAllowedFor;
-        public int NoneAllowedCount;
+        /// <summary>The type under which the first pass decided the minimisation (null: not decided there).</summary>
+        public string? DecidedFor;
+        public PropertyDropCounts FirstPassDrops;
+        public int FirstPassNames;
         public (RejectReason Reason, string Detail)? Error;
 
         public void Fail(RejectReason reason, string detail) => Error ??= (reason, detail);

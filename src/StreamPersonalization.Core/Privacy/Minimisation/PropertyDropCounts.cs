@@ -39,5 +39,10 @@ public sealed record PropertyFilterResult(IReadOnlyList<EventProperty> Kept, Pro
     /// <summary>No properties at all (absent, null or empty object).</summary>
     public static PropertyFilterResult Empty { get; } = new([], default);
 
-    public override string ToString() => $"Kept[{string.Join(", ", Kept)}] {Dropped}";
+    private readonly int? _keptCount;
+
+    /// <summary>How many properties were kept; equals <c>Kept.Count</c> unless the values were not materialised (the decoder's single pass).</summary>
+    public int KeptCount { get => _keptCount ?? Kept.Count; init => _keptCount = value; }
+
+    public override string ToString() => $"Kept[{string.Join(", ", Kept)}] ({KeptCount}) {Dropped}";
 }

@@ -39,12 +39,14 @@ public sealed class PropertyFilter
     /// <summary>The names allowed for events of wire type <paramref name="eventType"/> (the decoder's first-pass check).</summary>
     public AllowedNames AllowedFor(string eventType) => _allowlist.For(eventType);
 
-    private static readonly PropertyFilterResult[] AllDropped =
+    private static readonly PropertyFilterResult[] OnlyNotAllowlisted =
         [.. Enumerable.Range(0, 9).Select(n => n == 0 ? PropertyFilterResult.Empty : new PropertyFilterResult([], new PropertyDropCounts(n, 0, 0, 0, 0)))];
 
-    /// <summary>The result when none of <paramref name="count"/> names is allowlisted (shared instances for small counts).</summary>
-    public static PropertyFilterResult NoneAllowed(int count) =>
-        count < AllDropped.Length ? AllDropped[count] : new PropertyFilterResult([], new PropertyDropCounts(count, 0, 0, 0, 0));
+    /// <summary>A result with counts only (the decoder's single-pass path; shared instances for the common cases).</summary>
+    public static PropertyFilterResult Dropped(PropertyDropCounts d, int keptCount) =>
+        keptCount == 0 && d.Total == d.NotAllowlisted && d.NotAllowlisted < OnlyNotAllowlisted.Length
+            ? OnlyNotAllowlisted[d.NotAllowlisted]
+            : new PropertyFilterResult([], d) { KeptCount = keptCount };
 
     /// <summary>Minimises already-decoded properties of an event of wire type <paramref name="eventType"/>.</summary>
     public PropertyFilterResult Filter(string eventType, IEnumerable<EventProperty> properties)
