@@ -12,7 +12,9 @@ namespace StreamPersonalization.Core.Shards;
 /// <code>
 ///                 consent withdrawn                       consent granted
 ///   [personalized] ─────────────────▶ [consent flag only] ─────────────────▶ [personalized, empty]
-///        │  exits emitted, state wiped      │ events counted, not applied
+///        │  exits emitted, experiment       │ events counted, not applied
+///        │  contributions taken back,       │
+///        │  state wiped                     │
 ///        │ forget / retention               │ forget
 ///        ▼                                  ▼
 ///   [absent: row deleted at the next checkpoint; forget also takes back experiment contributions,
@@ -84,6 +86,7 @@ public sealed partial class UserShard
         entity.RetiredMemberships = null;
         entity.Sessions.Restore([]);
         entity.Engagement.Clear();
+        _attribution?.Erase(entity.Exposures);   // the aggregates no longer count the user (a later grant may expose them afresh)
         entity.Exposures = null;
         entity.RecentEventIds = null;
         entity.NextReevaluationMs = long.MaxValue;

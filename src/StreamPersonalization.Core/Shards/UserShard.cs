@@ -139,7 +139,10 @@ public sealed partial class UserShard
     private void Apply(ClickEvent e, InputRecord? source)
     {
         var graceMs = _options.Sessions.GraceMs;
-        if (WatermarkMs != long.MinValue && e.TimestampMs < WatermarkMs - graceMs)
+        // Consent and erasure requests act whatever their time: a late one must still take effect, and one stamped by
+        // an admin with the wall clock must not move a lagging partition's event-time clock.
+        var privacyRequest = e.Type is EventType.Forget or EventType.Consent;
+        if (!privacyRequest && WatermarkMs != long.MinValue && e.TimestampMs < WatermarkMs - graceMs)
         {
             Counters.LateEvents++;
             Reject(source, RejectReason.LateEvent, $"ts {TimestampParser.Format(e.TimestampMs)} is {WatermarkMs - e.TimestampMs} ms behind the partition watermark; grace {graceMs} ms");
@@ -162,7 +165,7 @@ public sealed partial class UserShard
         }
         Counters.ValidEvents++;
         if (e.Type == EventType.Custom) Counters.CustomTypeEvents++;
-        if (e.TimestampMs > WatermarkMs) FireTimersUpTo(e.TimestampMs);
+        if (!privacyRequest && e.TimestampMs > WatermarkMs) FireTimersUpTo(e.TimestampMs);
         try
         {
             if (_options.DuplicateWindow > 0) (entity.RecentEventIds ??= new EventIdWindow()).Add(idHash, e.TimestampMs, _options.DuplicateWindow);

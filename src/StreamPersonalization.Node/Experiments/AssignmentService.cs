@@ -129,6 +129,8 @@ public sealed class AssignmentService(ExperimentCatalogSource catalog, SegmentCa
     private string BanditDraw(ExperimentDefinition e, string user)
     {
         var allocation = snapshots.Latest(e.Id)?.Allocation;
+        // An allocation that misses a current arm (arms renamed by a newer definition) or sums to 0 is not usable.
+        if (allocation is not null && (e.Variants.Any(v => !allocation.ContainsKey(v.Id)) || e.Variants.Sum(v => allocation[v.Id]) <= 0)) allocation = null;
         var u = AssignmentHash.ToUnit(AssignmentHash.Bucket(e.Salt, "bandit", user));
         // Before the first snapshot the definition's weights are the initial allocation.
         double total = 0;

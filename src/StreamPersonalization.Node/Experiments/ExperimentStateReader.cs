@@ -33,7 +33,7 @@ public sealed class ExperimentStateReader(NodeOptions node, KafkaOptions kafka, 
                 catch (ConsumeException e) { log.LogWarning("experiment-state read failed ({Reason}); retrying", e.Error.Reason); continue; }
                 if (record?.Message?.Value is not { } value) continue;
                 try { board.Offer(PublishedSnapshot.Parse(value)); }
-                catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+                catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
                 {
                     Unreadable++;
                     log.LogWarning("Skipping unreadable experiment-state record at {Partition}@{Offset}: {Error}", record.Partition.Value, record.Offset.Value, e.Message);

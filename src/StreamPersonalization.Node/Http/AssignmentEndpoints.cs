@@ -59,7 +59,8 @@ public static class AssignmentEndpoints
         try { answers = await s.Assignments.AssignAsync(experiment, users, ct); }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return Error(503, $"assignment store unavailable: {e.Message}");
+            // The detail may name a store key (a pseudonym): it is not for callers.
+            return Error(503, "assignment store unavailable; retry later");
         }
         if (answers is null) return Error(404, $"unknown experiment '{experiment}'");
         return single ? Results.Json(Wire(answers[0])) : Results.Json(new { experiment, assignments = answers.Select(Wire) });

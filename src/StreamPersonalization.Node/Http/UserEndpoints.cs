@@ -35,7 +35,7 @@ public static class UserEndpoints
                 because = d.Rule.Explain(in features),
             }).ToList();
             var experiments = new List<object>();
-            foreach (var e in s.Catalog.Current.Experiments)
+            foreach (var e in off is null ? s.Catalog.Current.Experiments : [])
             {
                 var stored = (await u.Assignments.GetAsync(e.Id, [key], ct)).FirstOrDefault();
                 var exposures = (user.Exposures ?? []).Where(x => x.ExperimentId == e.Id).ToList();

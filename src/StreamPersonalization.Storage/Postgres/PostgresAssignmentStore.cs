@@ -38,6 +38,8 @@ public sealed class PostgresAssignmentStore : IAssignmentStore, IAsyncDisposable
     public async Task<IReadOnlyList<StoredAssignment>> AddIfAbsentAsync(IReadOnlyList<StoredAssignment> candidates, CancellationToken ct = default)
     {
         if (candidates.Count == 0) return [];
+        // One key order for every writer: two nodes inserting overlapping keys then wait on each other, never deadlock.
+        candidates = [.. candidates.OrderBy(c => c.ExperimentId, StringComparer.Ordinal).ThenBy(c => c.UserKey, StringComparer.Ordinal)];
         await using var connection = await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
         await using (var durability = new NpgsqlCommand(_synchronousCommit, connection, transaction))

@@ -150,6 +150,22 @@ public sealed class ShardPrivacyTests
     }
 
     [Fact]
+    public void LateConsentAndForget_StillActAndDoNotMoveTheWatermark()
+    {
+        var (shard, output, feed) = NewShard();
+        feed.Send("u1", T, "purchase", ""","value":5""");
+        feed.Send("u2", T);
+        feed.Send("clock", T + 2 * Min);
+        var watermark = shard.WatermarkMs;
+        feed.Send("u1", T - DayMs, "consent", Withdrawn);   // far behind the watermark: still honoured
+        feed.Send("u2", watermark + DayMs / 2, "forget");      // an admin's wall-clock stamp ahead of the stream
+        Assert.True(shard.Peek("u1")!.ConsentWithdrawn);
+        Assert.Null(shard.Peek("u2"));
+        Assert.Equal(watermark, shard.WatermarkMs);
+        Assert.DoesNotContain(output.Records.OfType<DeadLetter>(), d => d.Reason == RejectReason.LateEvent);
+    }
+
+    [Fact]
     public void Retention_DeletesUsersIdleLongerThanTheLimit()
     {
         var (shard, _, feed) = NewShard(new ShardPrivacy { RetentionMs = 10 * DayMs });

@@ -9,6 +9,7 @@ namespace StreamPersonalization.Core.Experiments.Definitions;
 public sealed class ExperimentCatalogSource(ExperimentCatalog file)
 {
     private volatile ExperimentCatalog _current = file;
+    private readonly Lock _applying = new();
 
     /// <summary>The catalog from the file, before any admin definitions.</summary>
     public ExperimentCatalog File { get; } = file;
@@ -38,7 +39,9 @@ public sealed class ExperimentCatalogSource(ExperimentCatalog file)
             byId[parsed.Id] = parsed;
             overlaid += parsed.Version;
         }
-        _current = new ExperimentCatalog(File.Version + overlaid, order.Select(id => byId[id]));
+        var next = new ExperimentCatalog(File.Version + overlaid, order.Select(id => byId[id]));
+        // Stored versions only grow, so a lower catalog version is a stale read racing a newer one: keep the newer.
+        lock (_applying) if (next.Version >= _current.Version) _current = next;
         return errors;
     }
 }
