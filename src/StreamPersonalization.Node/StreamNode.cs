@@ -36,6 +36,9 @@ public sealed class StreamNode : IAsyncDisposable
     private volatile bool _hadFailures;
 
     private readonly Core.Experiments.Definitions.ExperimentCatalog? _experiments;
+
+    /// <summary>The experiment catalog in force (file + admin definitions), read by every shard per event; set before <see cref="RunAsync"/>.</summary>
+    public Func<Core.Experiments.Definitions.ExperimentCatalog>? CurrentExperiments { get; init; }
     private readonly Core.Experiments.Alerts.DataQualityOptions? _dataQuality;
 
     /// <param name="experiments">Experiments whose exposures and conversions are attributed (null: none).</param>
@@ -191,7 +194,7 @@ public sealed class StreamNode : IAsyncDisposable
         try
         {
             var checkpoint = _store.LoadCheckpointAsync(ShardRunner.Scope, partition).GetAwaiter().GetResult();
-            var shard = new UserShard(partition, _shardOptions, _catalog, output, new StoreEntitySource(_store, ShardRunner.Scope, partition), _experiments);
+            var shard = new UserShard(partition, _shardOptions, _catalog, output, new StoreEntitySource(_store, ShardRunner.Scope, partition), _experiments, CurrentExperiments);
             shard.RestoreShardState(checkpoint?.ShardState);
             shard.RestoreTimers(_store.LoadTimersAsync(ShardRunner.Scope, partition).GetAwaiter().GetResult());
             runner = new ShardRunner(_kafka.ClickstreamTopic, _kafka.ExperimentStatsTopic, partition, shard, _store, output, checkpoint, _options, logger, _time, dataQuality: _dataQuality);

@@ -67,14 +67,17 @@ internal static class DemoCommand
         await using var store = settings.CreateStore();
         using var pseudonymizer = settings.Privacy.CreatePseudonymizer();
         var shardOptions = settings.Shards with { Privacy = settings.Privacy.ShardPrivacy(pseudonymizer) };
-        var node = new StreamNode(settings.Node, kafka, shardOptions, catalog, store, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers,
-            experiments: settings.LoadExperiments(), dataQuality: settings.DataQuality);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        if (duration is { } d) stop.CancelAfter(d);
-        var nodeTask = node.RunAsync(stop.Token);
         var experiments = settings.LoadExperiments();
         await using var serving = experiments is null ? null
             : await ExperimentServing.StartAsync(settings, kafka, experiments, catalog, store, loggers, ct, pseudonymizer, shardOptions.Privacy);
+        var node = new StreamNode(settings.Node, kafka, shardOptions, catalog, store, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers,
+            experiments: experiments, dataQuality: settings.DataQuality)
+        {
+            CurrentExperiments = serving is null ? null : () => serving.Services.Catalog.Current,
+        };
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (duration is { } d) stop.CancelAfter(d);
+        var nodeTask = node.RunAsync(stop.Token);
         var stageTask = serving is null ? Task.CompletedTask
             : new ExperimentStage(settings.Node, settings.Experiments, kafka, serving.Services.Catalog, store, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers, settings.Detectors).RunAsync(stop.Token);
         await using var cohorts = StreamPersonalization.Node.Privacy.CohortReleaseService.Start(settings, kafka, catalog, store, loggers, stop.Token);

@@ -52,16 +52,20 @@ internal static class RunCommand
         await using var store = settings.CreateStore();
         using var pseudonymizer = settings.Privacy.CreatePseudonymizer();
         var shardOptions = settings.Shards with { Privacy = settings.Privacy.ShardPrivacy(pseudonymizer) };
+        // Serving first: the shards attribute exposures with the catalog it keeps current (file + admin definitions).
+        var experiments = settings.LoadExperiments();
+        await using var serving = experiments is null ? null
+            : await ExperimentServing.StartAsync(settings, settings.Kafka, experiments, catalog, store, loggers, ct, pseudonymizer, shardOptions.Privacy);
         var node = new StreamNode(settings.Node, settings.Kafka, shardOptions, catalog, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers,
-            experiments: settings.LoadExperiments(), dataQuality: settings.DataQuality);
+            experiments: experiments, dataQuality: settings.DataQuality)
+        {
+            CurrentExperiments = serving is null ? null : () => serving.Services.Catalog.Current,
+        };
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (duration is { } d) stop.CancelAfter(d);
         log.LogInformation("Node {NodeId} starting: Kafka {Bootstrap}, store {Store}, catalog v{Version} ({Segments} segments)",
             settings.Node.NodeId, settings.Kafka.BootstrapServers, settings.StorageProvider, catalog.Version, catalog.Segments.Count);
         var running = node.RunAsync(stop.Token);
-        var experiments = settings.LoadExperiments();
-        await using var serving = experiments is null ? null
-            : await ExperimentServing.StartAsync(settings, settings.Kafka, experiments, catalog, store, loggers, ct, pseudonymizer, shardOptions.Privacy);
         var stage = serving is null ? null
             : new ExperimentStage(settings.Node, settings.Experiments, settings.Kafka, serving.Services.Catalog, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers, settings.Detectors);
         var staging = stage?.RunAsync(stop.Token) ?? Task.CompletedTask;

@@ -42,15 +42,18 @@ public sealed partial class UserShard
     private readonly List<ClosedSession> _closed = [];
     private readonly List<ShardOutput> _pending = [];
     private readonly Experiments.Definitions.ExperimentCatalog? _experiments;
+    private readonly Func<Experiments.Definitions.ExperimentCatalog>? _currentExperiments;
     private Experiments.Attribution.ExperimentAttribution? _attribution;
     private readonly Privacy.Pseudonymization.PseudonymCache? _pseudonyms;
     private readonly HashSet<string> _deletedKeys = new(StringComparer.Ordinal);
     private readonly List<string> _erasures = [];
 
     /// <param name="experiments">When given, exposures and conversions are attributed and accumulated in <see cref="ExperimentDeltas"/>.</param>
+    /// <param name="currentExperiments">The catalog in force (file + admin definitions) read per event; <paramref name="experiments"/> when null.</param>
     public UserShard(int partition, ShardOptions options, SegmentCatalog catalog, IShardOutput output, IEntityStateSource? source = null,
-        Experiments.Definitions.ExperimentCatalog? experiments = null)
+        Experiments.Definitions.ExperimentCatalog? experiments = null, Func<Experiments.Definitions.ExperimentCatalog>? currentExperiments = null)
     {
+        _currentExperiments = currentExperiments;
         _experiments = experiments;
         _attribution = NewAttribution();
         Partition = partition;
@@ -336,7 +339,7 @@ public sealed partial class UserShard
     }
 
     private Experiments.Attribution.ExperimentAttribution? NewAttribution() => _experiments is null ? null
-        : new Experiments.Attribution.ExperimentAttribution(_experiments, new Experiments.Attribution.ExperimentDeltaBuilder());
+        : new Experiments.Attribution.ExperimentAttribution(_currentExperiments ?? (() => _experiments), new Experiments.Attribution.ExperimentDeltaBuilder());
 
     /// <summary>A resident entity, for tests and diagnostics.</summary>
     public UserEntity? Peek(string key) => _resident.GetValueOrDefault(key);

@@ -11,14 +11,22 @@ namespace StreamPersonalization.Core.Experiments.Attribution;
 /// <c>value</c> to the exposure's total. Events are applied in log order, so a conversion processed before its
 /// exposure (out of order within the grace period) is not attributed — deterministically on every replay.
 /// </summary>
-public sealed class ExperimentAttribution(ExperimentCatalog catalog, ExperimentDeltaBuilder deltas)
+/// <remarks>
+/// The catalog is read per event (<paramref name="currentCatalog"/>), so experiments added or changed through the
+/// admin API are attributed from the moment a node sees them; a replay attributes with the catalog in force then.
+/// </remarks>
+public sealed class ExperimentAttribution(Func<ExperimentCatalog> currentCatalog, ExperimentDeltaBuilder deltas)
 {
+    /// <summary>Attribution with a fixed catalog.</summary>
+    public ExperimentAttribution(ExperimentCatalog catalog, ExperimentDeltaBuilder deltas) : this(() => catalog, deltas) { }
+
     public ExperimentDeltaBuilder Deltas => deltas;
 
     /// <summary>Takes back every contribution of an erased user (experiments no longer in the catalog are skipped: nothing consumes them).</summary>
     public void Erase(ExperimentExposure[]? exposures)
     {
         if (exposures is null) return;
+        var catalog = currentCatalog();
         foreach (var x in exposures)
             if (catalog.TryGet(x.ExperimentId, out var def)) deltas.Removed(x, def.PrimaryMetric.Kind == MetricKind.Binary);
     }
@@ -27,6 +35,8 @@ public sealed class ExperimentAttribution(ExperimentCatalog catalog, ExperimentD
     /// <returns>The user's exposures after the event (a new array when one was added).</returns>
     public ExperimentExposure[]? Apply(ClickEvent e, ExperimentExposure[]? exposures, Engagement.EngagementState engagement, Engagement.HalfLifeDecay decay)
     {
+        if (e.Type is not (EventType.Exposure or EventType.Conversion or EventType.Purchase)) return exposures;
+        var catalog = currentCatalog();
         switch (e.Type)
         {
             case EventType.Exposure when e.ExperimentId is { } id && e.Variant is { } variant:
