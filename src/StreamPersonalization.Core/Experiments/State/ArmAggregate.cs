@@ -47,24 +47,16 @@ public sealed record ArmAggregate(
         return (mean, Math.Max(0, (sumSquares - sum * mean) / (n - 1)));
     }
 
-    /// <summary>Writes the sums then the histogram (part of <see cref="ExperimentState"/>'s format 2).</summary>
-    public void WriteTo(BinaryWriter w)
-    {
-        w.Write(VariantId);
-        w.Write(Users);
-        w.Write(Conversions);
-        w.Write(ValueSum);
-        w.Write(ValueSumSquares);
-        w.Write(CovariateSum);
-        w.Write(CovariateSumSquares);
-        w.Write(CrossSum);
-        Histogram.WriteTo(w);
-    }
+    /// <summary>
+    /// Writes the sums then the histogram (part of <see cref="ExperimentState"/>'s format 2). The layout is
+    /// <see cref="ArmDelta"/>'s — the same eight sums and histogram — so it is defined once, there.
+    /// </summary>
+    public void WriteTo(BinaryWriter w) =>
+        new ArmDelta(VariantId, Users, Conversions, ValueSum, ValueSumSquares, CovariateSum, CovariateSumSquares, CrossSum) { Histogram = Histogram }.WriteTo(w);
 
     /// <summary>Reads what <see cref="WriteTo"/> wrote; format 1 has no histogram (read as empty, i.e. unknown).</summary>
-    public static ArmAggregate ReadFrom(BinaryReader r, byte formatVersion) =>
-        new(r.ReadString(), r.ReadInt64(), r.ReadInt64(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble())
-        {
-            Histogram = formatVersion >= 2 ? ValueHistogram.ReadFrom(r) : ValueHistogram.Empty,
-        };
+    public static ArmAggregate ReadFrom(BinaryReader r, byte formatVersion) => FromDelta(ArmDelta.ReadFrom(r, formatVersion));
+
+    private static ArmAggregate FromDelta(ArmDelta d) =>
+        new(d.VariantId, d.Users, d.Conversions, d.ValueSum, d.ValueSumSquares, d.CovariateSum, d.CovariateSumSquares, d.CrossSum) { Histogram = d.Histogram };
 }
