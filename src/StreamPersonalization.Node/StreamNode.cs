@@ -33,6 +33,7 @@ public sealed class StreamNode : IAsyncDisposable
     private IProducer<byte[], byte[]>? _producer;
     private IConsumer<byte[], byte[]>? _consumer;
     private volatile bool _joined;
+    private volatile bool _consuming;
     private volatile bool _hadFailures;
 
     private readonly Core.Experiments.Definitions.ExperimentCatalog? _experiments;
@@ -62,8 +63,9 @@ public sealed class StreamNode : IAsyncDisposable
     /// <summary>Shards currently owned by this node.</summary>
     public IReadOnlyCollection<ShardRunner> Shards => _runners.Values.ToList();
 
-    /// <summary>True once the node has joined the group and every owned shard is running.</summary>
-    public bool Ready { get; private set; }
+    /// <summary>True while the node is in the group and every owned shard is running, evaluated when read
+    /// (a shard that stalls makes the node unready at once, not at the consume loop's next turn).</summary>
+    public bool Ready => _consuming && _joined && _runners.Values.All(r => r.State == ShardState.Running);
 
     /// <summary>Counts of shards that could not make progress (failed and waiting for restart, or data loss).</summary>
     public int FailedShards => _runners.Values.Count(r => r.State == ShardState.Failed);
@@ -99,6 +101,7 @@ public sealed class StreamNode : IAsyncDisposable
         using var relayStop = new CancellationTokenSource();
         var relaying = relay.RunAsync(TimeSpan.FromMilliseconds(200), relayStop.Token);
         _log.LogInformation("Node {NodeId} joined group {Group} on {Topic}", _options.NodeId, _options.GroupId, _kafka.ClickstreamTopic);
+        _consuming = true;
         try
         {
             while (!ct.IsCancellationRequested)
@@ -107,12 +110,11 @@ public sealed class StreamNode : IAsyncDisposable
                 RetryHeld();
                 RestartFailedShards();
                 CommitCheckpointedOffsets();
-                Ready = _joined && _runners.Values.All(r => r.State == ShardState.Running);
             }
         }
         finally
         {
-            Ready = false;
+            _consuming = false;
             _log.LogInformation("Node {NodeId} leaving group {Group}", _options.NodeId, _options.GroupId);
             var owned = _runners.Keys.ToArray();   // before Close(): its revoke handler empties _runners
             try { _consumer.Close(); } catch (Exception ex) { _log.LogWarning(ex, "Consumer close failed"); }

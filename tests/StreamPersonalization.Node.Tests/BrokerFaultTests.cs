@@ -21,7 +21,7 @@ public sealed class BrokerFaultTests(ThreeBrokerKafkaFixture kafka, ITestOutputH
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
-    public void BrokerErrorInjection_IsConsumedByRequestsToThatBrokerAndRetriedOnce()
+    public async Task BrokerErrorInjection_IsConsumedByRequestsToThatBrokerAndRetriedOnce()
     {
         var topic = "pinned-" + Guid.NewGuid().ToString("N")[..8];
         kafka.Cluster.CreateTopic(topic, 3);
@@ -33,7 +33,7 @@ public sealed class BrokerFaultTests(ThreeBrokerKafkaFixture kafka, ITestOutputH
         Assert.Equal(0, kafka.Cluster.PendingBrokerRequestErrors(1, KafkaApiKey.Produce));
         using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = kafka.Bootstrap, EnableIdempotence = true }).Build())
         {
-            var result = producer.ProduceAsync(new TopicPartition(topic, 1), new Message<Null, string> { Value = "x" }).GetAwaiter().GetResult();
+            var result = await producer.ProduceAsync(new TopicPartition(topic, 1), new Message<Null, string> { Value = "x" });
             Assert.Equal(0, result.Offset.Value);   // delivered once, after three failed attempts
         }
         Assert.Equal(0, kafka.Cluster.PendingBrokerRequestErrors(2, KafkaApiKey.Produce));

@@ -227,8 +227,8 @@ public sealed class ShardRunner
         var delay = _backoff.Delay(attempt);
         if (until is { } deadline && deadline - DateTime.UtcNow < delay) delay = TimeSpan.FromTicks(Math.Max(0, (deadline - DateTime.UtcNow).Ticks));
         if (State != ShardState.Stalled) ShardMetrics.StalledShards.Add(1, _tag);
+        Failure = error;   // before the state: a reader that sees Stalled also sees why
         State = ShardState.Stalled;
-        Failure = error;
         StoreRetries++;
         ShardMetrics.StoreRetries.Add(1, _tag);
         _log.LogWarning("Shard {Partition} stalled {What} (attempt {Attempt}): {Error}; retrying in {Delay} ms",
