@@ -78,10 +78,16 @@ internal sealed class ExperimentPartition(int partition, ICheckpointStore store,
     /// <summary>The offset a checkpoint may store: the next one, or the first held-back delta's (it must be re-read).</summary>
     public long CheckpointOffset => _heldBack.Count == 0 ? NextOffset : Math.Min(NextOffset, _heldBack.Min(h => h.Offset));
 
-    public void Commit(IReadOnlyList<EntityWrite> writes)
+    /// <summary>
+    /// Commits <paramref name="evaluated"/> (copies of dirty states whose alerts were evaluated and published) with the
+    /// offset, then adopts them; if the commit throws, the held states are unchanged and the next attempt evaluates again.
+    /// </summary>
+    public void Commit(IReadOnlyDictionary<string, ExperimentState> evaluated)
     {
         var offset = CheckpointOffset;
+        var writes = evaluated.Select(kv => new EntityWrite(kv.Key, kv.Value.ToBytes(), null)).ToList();
         store.CommitAsync(new CheckpointBatch(Scope, Partition, StoredOffset, offset, 0, null, writes)).GetAwaiter().GetResult();
+        foreach (var (id, state) in evaluated) _states[id] = state;
         StoredOffset = offset;
         _dirty.Clear();
     }

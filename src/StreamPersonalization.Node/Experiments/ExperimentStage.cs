@@ -22,8 +22,9 @@ namespace StreamPersonalization.Node.Experiments;
 /// <remarks>
 /// Detectors run at every snapshot: the experiment's <see cref="AlertBook"/> (checkpointed with its state) reports
 /// only changes (raised, escalated, resolved), which go to <c>alerts</c> keyed by alert key with the alert id as
-/// record id; the snapshot lists the alerts currently raised. Alerts are produced before the checkpoint commits,
-/// so a crash may publish one again with the same id (downstream de-duplicates by id), never lose it.
+/// record id; the snapshot lists the alerts currently raised. Alerts are evaluated on a copy of the state and produced
+/// before the checkpoint commits; the copy is adopted only after the commit, so a failed flush, a failed commit or a
+/// crash publishes them again with the same id (downstream de-duplicates by id), never loses them.
 /// </remarks>
 public sealed class ExperimentStage(NodeOptions options, ExperimentOptions experiments, KafkaOptions kafka, ExperimentCatalogSource catalog,
     ICheckpointStore store, IKafkaClientFactory clients, ILoggerFactory loggers, DetectorOptions? detectors = null)
@@ -115,10 +116,11 @@ public sealed class ExperimentStage(NodeOptions options, ExperimentOptions exper
     private void Checkpoint(ExperimentPartition p, IProducer<byte[], byte[]> producer)
     {
         if (p.Dirty.Count == 0 && p.StoredOffset == p.CheckpointOffset) return;
-        var writes = new List<EntityWrite>();
+        var evaluated = new SortedDictionary<string, ExperimentState>(StringComparer.Ordinal);
         foreach (var id in p.Dirty.OrderBy(x => x, StringComparer.Ordinal))
         {
-            var state = p.State(id);
+            // On a copy: if the flush or commit below fails, the retry finds the alert book as it was and re-sends the changes.
+            var state = p.State(id).Copy();
             // Seeded by experiment and version: a replayed snapshot is identical.
             var definition = catalog.Current[id];
             var shape = ExperimentShape.From(definition);
@@ -140,12 +142,12 @@ public sealed class ExperimentStage(NodeOptions options, ExperimentOptions exper
                 _log.Log(alert.Severity == AlertSeverity.Critical ? LogLevel.Warning : LogLevel.Information, "Alert {AlertId}: {Message}", alert.Id, alert.Message);
                 AlertsPublished++;
             }
-            writes.Add(new EntityWrite(id, state.ToBytes(), null));
+            evaluated[id] = state;
             SnapshotsPublished++;
         }
         if (producer.Flush(options.ShutdownTimeout) > 0) throw new TimeoutException("experiment snapshots not acknowledged; the checkpoint is not committed");
-        p.Commit(writes);
-        _log.LogDebug("Experiments partition {Partition} checkpointed at {Offset}: {Count} snapshots", p.Partition, p.StoredOffset, writes.Count);
+        p.Commit(evaluated);
+        _log.LogDebug("Experiments partition {Partition} checkpointed at {Offset}: {Count} snapshots", p.Partition, p.StoredOffset, evaluated.Count);
     }
 
     private static ulong Seed(string experimentId, long version)

@@ -109,6 +109,12 @@ public sealed class ExperimentState
     public AlertEvaluation EvaluateAlerts(ExperimentSnapshot snapshot, ExperimentShape shape, AlertPolicy policy, DetectorOptions? options = null) =>
         ExperimentDetectors.Evaluate(this, alerts, snapshot, shape, policy, (options ?? DetectorOptions.Default).Validate());
 
+    /// <summary>
+    /// An independent copy (through the checkpoint format), so alerts can be evaluated on it and the result adopted only
+    /// once published and committed: a failed publish leaves this book untouched, and the retry reports the changes again.
+    /// </summary>
+    public ExperimentState Copy() => FromBytes(ToBytes());
+
     /// <summary>One mSPRT look per treatment arm at the cumulative data; invalid looks (too few users, zero variance) leave it unchanged.</summary>
     private void LookMsprt()
     {

@@ -130,4 +130,27 @@ public class ExperimentStateFormatTests
         Assert.Empty(state.EvaluateAlerts(snapshot, shape, policy).Changes);
         Assert.Throws<ArgumentException>(() => state.EvaluateAlerts(snapshot with { ExperimentId = "other" }, shape, policy));
     }
+
+    /// <summary>The stage evaluates on a copy and adopts it after the commit: a failed publish must find the book unchanged.</summary>
+    [Fact]
+    public void Copy_EvaluatingAlertsOnTheCopy_LeavesTheOriginalsBookSoARetryReportsTheSameChanges()
+    {
+        var shape = Shape();
+        var state = Simulation.Run(shape, [0.1, 0.1], [0.52, 0.48], 20_000, seed: 11);
+        var snapshot = SnapshotCalculator.Compute(state, shape, seed: 1);
+        var policy = new AlertPolicy([], 100);
+        var before = state.ToBytes();
+
+        var failedAttempt = state.Copy();
+        var lost = failedAttempt.EvaluateAlerts(snapshot, shape, policy);
+        Assert.Single(lost.Changes);
+        Assert.Equal(before, state.ToBytes());
+        Assert.Empty(state.RaisedAlerts);
+
+        var retry = state.Copy();
+        var resent = retry.EvaluateAlerts(snapshot, shape, policy);
+        Assert.Equal(lost.Changes.Select(AlertJson.ToJson), resent.Changes.Select(AlertJson.ToJson));
+        Assert.Equal(failedAttempt.ToBytes(), retry.ToBytes());
+        Assert.Empty(retry.EvaluateAlerts(snapshot, shape, policy).Changes);   // once adopted, the book de-duplicates as before
+    }
 }
