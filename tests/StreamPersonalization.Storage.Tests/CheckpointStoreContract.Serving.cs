@@ -89,6 +89,19 @@ public abstract partial class CheckpointStoreContract
         Assert.DoesNotContain("gone-user", row.Subject);
     }
 
+    [Fact]
+    public async Task Commit_WithWithdrawals_DeletesTheirAssignmentsWithoutAnAuditRow()
+    {
+        var a = OpenAssignmentStore(Location);
+        await a.AddIfAbsentAsync([new("e1", "withdrawn-user", "x", 1, 1), new("e2", "withdrawn-user", "y", 1, 1), new("e1", "kept-user", "x", 1, 1)]);
+        await Store.CommitAsync(new CheckpointBatch("users", 1, null, 5, 0, null, [new EntityWrite("withdrawn-user", [1], null)], Withdrawals: ["withdrawn-user"]));
+        Assert.Empty(await a.GetAsync("e1", ["withdrawn-user"]));
+        Assert.Empty(await a.GetAsync("e2", ["withdrawn-user"]));
+        Assert.Single(await a.GetAsync("e1", ["kept-user"]));
+        Assert.Empty(await ReadAuditAsync(Location));
+        Assert.NotNull(await Store.LoadEntityAsync("users", 1, "withdrawn-user"));   // the flag row stays
+    }
+
     /// <summary>(action, subject) rows of <c>sp_audit</c>.</summary>
     protected abstract Task<List<(string Action, string Subject)>> ReadAuditAsync(string location);
 }

@@ -76,6 +76,10 @@ public sealed record EntityWrite(string Key, byte[]? State, long? NextTimerMs)
 /// Keys of users erased in this checkpoint's range: their sticky assignments are deleted and one audit row each is
 /// written (subject = <see cref="ErasureAudit.Subject"/>, never the key) in the same transaction (none when null).
 /// </param>
+/// <param name="Withdrawals">
+/// Keys of users who withdrew consent in this checkpoint's range: their sticky assignments are deleted in the same
+/// transaction (no audit row: the user is not erased), so a later grant starts without them (none when null).
+/// </param>
 public sealed record CheckpointBatch(
     string Scope,
     int Partition,
@@ -85,7 +89,8 @@ public sealed record CheckpointBatch(
     byte[]? ShardState,
     IReadOnlyList<EntityWrite> Entities,
     IReadOnlyList<OutboxMessage>? Outbox = null,
-    IReadOnlyList<string>? Erasures = null)
+    IReadOnlyList<string>? Erasures = null,
+    IReadOnlyList<string>? Withdrawals = null)
 {
     public override string ToString() =>
         $"CheckpointBatch({Scope}/{Partition} {ExpectedNextOffset?.ToString() ?? "none"}->{NextOffset}, {Entities.Count} entities, {Outbox?.Count ?? 0} outbox)";

@@ -14,7 +14,8 @@ namespace StreamPersonalization.Core.Shards;
 ///   [personalized] ─────────────────▶ [consent flag only] ─────────────────▶ [personalized, empty]
 ///        │  exits emitted, experiment       │ events counted, not applied
 ///        │  contributions taken back,       │
-///        │  state wiped                     │
+///        │  state and sticky assignments    │
+///        │  wiped                           │
 ///        │ forget / retention               │ forget
 ///        ▼                                  ▼
 ///   [absent: row deleted at the next checkpoint; forget also takes back experiment contributions,
@@ -91,6 +92,7 @@ public sealed partial class UserShard
         entity.RecentEventIds = null;
         entity.NextReevaluationMs = long.MaxValue;
         entity.ConsentWithdrawn = true;
+        _withdrawals.Add(entity.Key);   // its sticky assignments go with the checkpoint: a later grant starts without them
         Counters.Count(PrivacyCounter.ConsentWithdrawn);
     }
 
@@ -124,11 +126,16 @@ public sealed partial class UserShard
     private bool RetentionExpired(UserEntity e, long nowMs) => RetentionDue(e) <= nowMs;
 
     /// <summary>Users erased since the last call (their stored assignments are deleted and audited in the checkpoint transaction).</summary>
-    public IReadOnlyList<string> TakeErasures()
+    public IReadOnlyList<string> TakeErasures() => Take(_erasures);
+
+    /// <summary>Users who withdrew consent since the last call (their stored assignments are deleted in the checkpoint transaction).</summary>
+    public IReadOnlyList<string> TakeWithdrawals() => Take(_withdrawals);
+
+    private static string[] Take(List<string> keys)
     {
-        if (_erasures.Count == 0) return [];
-        var taken = _erasures.ToArray();
-        _erasures.Clear();
+        if (keys.Count == 0) return [];
+        var taken = keys.ToArray();
+        keys.Clear();
         return taken;
     }
 }

@@ -23,6 +23,7 @@ public sealed partial class UserShard
         _pending.Clear();
         _deletedKeys.Clear();
         _erasures.Clear();
+        _withdrawals.Clear();
         WatermarkMs = long.MinValue;
         Counters.Reset();
         _attribution = NewAttribution();

@@ -47,6 +47,7 @@ public sealed partial class UserShard
     private readonly Privacy.Pseudonymization.PseudonymCache? _pseudonyms;
     private readonly HashSet<string> _deletedKeys = new(StringComparer.Ordinal);
     private readonly List<string> _erasures = [];
+    private readonly List<string> _withdrawals = [];
 
     /// <param name="experiments">When given, exposures and conversions are attributed and accumulated in <see cref="ExperimentDeltas"/>.</param>
     /// <param name="currentExperiments">The catalog in force (file + admin definitions) read per event; <paramref name="experiments"/> when null.</param>

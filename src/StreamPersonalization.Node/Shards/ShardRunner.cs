@@ -279,7 +279,7 @@ public sealed class ShardRunner
             var outbox = _shard.ExperimentDeltas?.Take(Partition, NextOffset, _shard.WatermarkMs == long.MinValue ? null : _shard.WatermarkMs)
                 .Select(d => new OutboxMessage(_experimentStatsTopic, System.Text.Encoding.UTF8.GetBytes(d.ExperimentId), d.ToBytes()))
                 .ToList();
-            _pendingBatch = new CheckpointBatch(Scope, Partition, _storedOffset, NextOffset, _shard.WatermarkMs, _shard.SaveShardState(), writes, outbox, _shard.TakeErasures());
+            _pendingBatch = new CheckpointBatch(Scope, Partition, _storedOffset, NextOffset, _shard.WatermarkMs, _shard.SaveShardState(), writes, outbox, _shard.TakeErasures(), _shard.TakeWithdrawals());
         }
         var batch = _pendingBatch;
         for (var attempt = 1; ; attempt++)

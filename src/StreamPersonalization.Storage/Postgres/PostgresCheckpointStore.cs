@@ -173,6 +173,8 @@ public sealed class PostgresCheckpointStore : ICheckpointStore, IEntityLookup
             writes.BatchCommands.Add(AssignmentDeletes(erasures));
             writes.BatchCommands.Add(ErasureAudits(batch, erasures));
         }
+        if (batch.Withdrawals is { Count: > 0 } withdrawals)
+            writes.BatchCommands.Add(AssignmentDeletes(withdrawals));
         await writes.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
 
         if (checkpointWrite.RecordsAffected != 1)
@@ -297,10 +299,10 @@ public sealed class PostgresCheckpointStore : ICheckpointStore, IEntityLookup
         return command;
     }
 
-    private static NpgsqlBatchCommand AssignmentDeletes(IReadOnlyList<string> erasures)
+    private static NpgsqlBatchCommand AssignmentDeletes(IReadOnlyList<string> userKeys)
     {
         var command = new NpgsqlBatchCommand("DELETE FROM sp_assignments WHERE user_key = ANY($1)");
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = erasures.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = userKeys.ToArray() });
         return command;
     }
 

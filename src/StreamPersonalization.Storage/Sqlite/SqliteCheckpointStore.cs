@@ -297,14 +297,22 @@ public sealed class SqliteCheckpointStore : ICheckpointStore, IEntityLookup
         await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
-    /// <summary>Deletes erased users' sticky assignments and writes one audit row per erasure.</summary>
+    /// <summary>Deletes erased and withdrawn users' sticky assignments and writes one audit row per erasure.</summary>
     private static void WriteErasures(SqliteConnection connection, SqliteTransaction transaction, CheckpointBatch batch, string now)
     {
-        if (batch.Erasures is not { Count: > 0 } erasures) return;
+        var erasures = batch.Erasures ?? [];
+        var withdrawals = batch.Withdrawals ?? [];
+        if (erasures.Count == 0 && withdrawals.Count == 0) return;
         using var delete = connection.CreateCommand();
         delete.Transaction = transaction;
         delete.CommandText = "DELETE FROM sp_assignments WHERE user_key = $key";
         var key = delete.Parameters.Add("$key", SqliteType.Text);
+        foreach (var withdrawn in withdrawals)
+        {
+            key.Value = withdrawn;
+            delete.ExecuteNonQuery();
+        }
+        if (erasures.Count == 0) return;
         using var audit = connection.CreateCommand();
         audit.Transaction = transaction;
         audit.CommandText = """INSERT INTO sp_audit (at, action, subject, scope, "partition") VALUES ($now, $action, $subject, $scope, $partition)""";

@@ -111,6 +111,21 @@ public sealed class ShardPrivacyTests
     }
 
     [Fact]
+    public void TakeWithdrawals_ListsEachWithdrawingUserOnceAndNotErasedOrGrantingOnes()
+    {
+        var (shard, _, feed) = NewShard();
+        feed.Send("u1", T, "click");
+        feed.Send("u2", T, "click");
+        feed.Send("u1", T + Min, "consent", Withdrawn);
+        feed.Send("u1", T + 2 * Min, "consent", Withdrawn);   // already withdrawn: nothing more to release
+        feed.Send("u2", T + Min, "consent", Granted);
+        feed.Send("u3", T + Min, "forget");
+        Assert.Equal(["u1"], shard.TakeWithdrawals());
+        Assert.Empty(shard.TakeWithdrawals());
+        Assert.Equal(["u3"], shard.TakeErasures());
+    }
+
+    [Fact]
     public void ConsentEvent_WithoutADecision_IsDeadLettered()
     {
         var (_, output, feed) = NewShard();

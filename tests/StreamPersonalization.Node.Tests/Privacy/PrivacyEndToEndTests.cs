@@ -96,7 +96,7 @@ public sealed class PrivacyEndToEndTests(KafkaFixture kafka) : IDisposable
         stop.Cancel();
         await Task.WhenAll(running);
 
-        // Consent: exits emitted, only the flag kept, assignment falls back.
+        // Consent: exits emitted, only the flag kept, sticky rows deleted, assignment falls back.
         foreach (var user in Withdrawing)
         {
             var key = pseudonymizer.Pseudonymize(user);
@@ -104,6 +104,7 @@ public sealed class PrivacyEndToEndTests(KafkaFixture kafka) : IDisposable
             Assert.True(state.ConsentWithdrawn);
             Assert.Equal((0UL, 0L, 0), (state.Membership, state.Engagement.TotalEvents, state.Sessions.Events.Length));
             Assert.Equal(("control", "no_consent"), Answer(await service.AssignAsync("exp-checkout-1", [user], CancellationToken.None)));
+            Assert.Empty(await assignments.GetAsync("exp-checkout-1", [key]));   // a later grant starts without its old variant
         }
         var exits = TopicReader.ReadAll(kafka.Bootstrap, run.SegmentChangesTopic, PipelineScenario.Partitions)
             .Where(r => r.Message.Value is not null && Encoding.UTF8.GetString(r.Message.Key) == pseudonymizer.Pseudonymize(Withdrawing[0]))
