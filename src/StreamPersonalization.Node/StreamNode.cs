@@ -34,6 +34,7 @@ public sealed class StreamNode : IAsyncDisposable
     private IConsumer<byte[], byte[]>? _consumer;
     private volatile bool _joined;
     private volatile bool _consuming;
+    private int _assigning;   // > 0 while an assignment's shards are being loaded (not all in _runners yet)
     private volatile bool _hadFailures;
 
     private readonly Core.Experiments.Definitions.ExperimentCatalog? _experiments;
@@ -65,7 +66,7 @@ public sealed class StreamNode : IAsyncDisposable
 
     /// <summary>True while the node is in the group and every owned shard is running, evaluated when read
     /// (a shard that stalls makes the node unready at once, not at the consume loop's next turn).</summary>
-    public bool Ready => _consuming && _joined && _runners.Values.All(r => r.State == ShardState.Running);
+    public bool Ready => _consuming && _joined && _assigning == 0 && _runners.Values.All(r => r.State == ShardState.Running);
 
     /// <summary>Counts of shards that could not make progress (failed and waiting for restart, or data loss).</summary>
     public int FailedShards => _runners.Values.Count(r => r.State == ShardState.Failed);
@@ -173,13 +174,18 @@ public sealed class StreamNode : IAsyncDisposable
 
     private IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
     {
-        _joined = true;
+        Interlocked.Increment(ref _assigning);
         var result = new List<TopicPartitionOffset>(partitions.Count);
-        foreach (var tp in partitions)
+        try
         {
-            var runner = StartShard(tp.Partition.Value);
-            result.Add(new TopicPartitionOffset(tp, !runner.HasCheckpoint ? Offset.Beginning : new Offset(runner.NextOffset)));
+            _joined = true;
+            foreach (var tp in partitions)
+            {
+                var runner = StartShard(tp.Partition.Value);
+                result.Add(new TopicPartitionOffset(tp, !runner.HasCheckpoint ? Offset.Beginning : new Offset(runner.NextOffset)));
+            }
         }
+        finally { Interlocked.Decrement(ref _assigning); }
         _log.LogInformation("Node {NodeId} assigned partitions [{Partitions}]", _options.NodeId, string.Join(",", partitions.Select(p => p.Partition.Value)));
         return result;
     }

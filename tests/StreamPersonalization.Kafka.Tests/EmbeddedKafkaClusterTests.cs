@@ -129,7 +129,7 @@ public sealed class EmbeddedKafkaClusterTests(ITestOutputHelper output)
         try
         {
             await WaitUntil(() => c1.Assignment.Count > 0 && c2.Assignment.Count > 0
-                                  && c1.Assignment.Count + c2.Assignment.Count == 6, TimeSpan.FromSeconds(30));
+                                  && c1.Assignment.Count + c2.Assignment.Count == 6, TimeSpan.FromSeconds(90));
             var a1 = c1.Assignment.Select(tp => tp.Partition.Value).ToHashSet();
             var a2 = c2.Assignment.Select(tp => tp.Partition.Value).ToHashSet();
             output.WriteLine($"shared after {sw.ElapsedMilliseconds} ms");
@@ -141,7 +141,7 @@ public sealed class EmbeddedKafkaClusterTests(ITestOutputHelper output)
             stop2.Cancel();
             await t2; // closes c2 (leaves the group) on its own thread
             output.WriteLine($"c2 closed after {sw.ElapsedMilliseconds} ms");
-            await WaitUntil(() => c1.Assignment.Count == 6, TimeSpan.FromSeconds(30));
+            await WaitUntil(() => c1.Assignment.Count == 6, TimeSpan.FromSeconds(90));
             output.WriteLine($"c1 owns all 6 after {sw.ElapsedMilliseconds} ms");
             Assert.Equal(Enumerable.Range(0, 6), c1.Assignment.Select(tp => tp.Partition.Value).Order());
         }
@@ -170,7 +170,8 @@ public sealed class EmbeddedKafkaClusterTests(ITestOutputHelper output)
 
         cluster.SetBrokerDown(1);
         var pending = producer.ProduceAsync("down", new Message<string, string> { Key = "k", Value = "during" });
-        await Task.Delay(2000);
+        // The client reports the lost connection on its poll thread (late on a loaded machine); the message must wait meanwhile.
+        await WaitUntil(() => errors.Any(e => e.Code is ErrorCode.Local_Transport or ErrorCode.Local_AllBrokersDown), TimeSpan.FromSeconds(30));
         Assert.False(pending.IsCompleted, "message must wait for the broker, not fail");
         var whileDown = errors.ToArray();
         output.WriteLine("errors while down: " + string.Join(" | ", whileDown.Select(e => $"{e.Code}: {e.Reason}")));
@@ -203,7 +204,7 @@ public sealed class EmbeddedKafkaClusterTests(ITestOutputHelper output)
 
         // The injected errors were really hit: 1 warm-up + 1 first attempt + 3 retried Produce requests.
         // (Produce-level errors requeue messages; the broker's "txretries" counter stays 0.)
-        await WaitUntil(() => ProduceRequests(lastStats) >= 5, TimeSpan.FromSeconds(5));
+        await WaitUntil(() => ProduceRequests(lastStats) >= 5, TimeSpan.FromSeconds(30));
         Assert.Equal(5, ProduceRequests(lastStats));
         var values = ReadAll(cluster, "retry", 0, expected: 2);
         Assert.Equal(["warmup", "once"], values);

@@ -45,9 +45,9 @@ public sealed class BrokerFaultTests(ThreeBrokerKafkaFixture kafka, ITestOutputH
     {
         // The coordinator stays up (a real cluster would move it within seconds; the mock cannot): the node keeps its
         // partitions, processes those on the healthy brokers and waits for the others.
-        var (node, atStart, atEnd, _) = await RunBrokerOutageAsync("broker-down", coordinator: 1, TimeSpan.FromSeconds(5));
-        Assert.All(Enumerable.Range(0, PipelineScenario.Partitions).Except(OnDownBroker),
-            p => Assert.True(atEnd.GetValueOrDefault(p) > atStart.GetValueOrDefault(p), $"partition {p} (broker {p % 3 + 1}) was not processed on during the outage"));
+        var (node, atStart, atEnd, _) = await RunBrokerOutageAsync("broker-down", coordinator: 1, TimeSpan.FromSeconds(5),
+            (n, start, _) => HealthyPartitionsProgressed(n.Shards.ToDictionary(r => r.Partition, r => r.NextOffset), start));
+        Assert.True(HealthyPartitionsProgressed(atEnd, atStart), $"healthy partitions were not processed on during the outage: at start [{string.Join(",", atStart.OrderBy(kv => kv.Key))}], at end [{string.Join(",", atEnd.OrderBy(kv => kv.Key))}]");
         Assert.False(node.HadFailures, "a broker outage is waited out, no shard is failed or restarted");
     }
 
@@ -56,22 +56,31 @@ public sealed class BrokerFaultTests(ThreeBrokerKafkaFixture kafka, ITestOutputH
     {
         // Down longer than session.timeout.ms (6 s here): the client gives its partitions up as lost (shards stop without
         // a checkpoint) and rejoins once the coordinator answers; the new shards resume from the stored checkpoints.
-        var (_, _, _, lostAssignment) = await RunBrokerOutageAsync("coordinator-down", coordinator: DownBroker, TimeSpan.FromSeconds(8));
+        var (_, _, _, lostAssignment) = await RunBrokerOutageAsync("coordinator-down", coordinator: DownBroker, TimeSpan.FromSeconds(8), (_, _, lost) => lost);
         Assert.True(lostAssignment, "the node should have lost its partitions while its coordinator was unreachable");
     }
 
     private const int DownBroker = 2;
     private static readonly int[] OnDownBroker = [1, 4];
 
+    /// <summary>An outage lasts at least its nominal length and, on a slow machine, until what the test watches for happened (at most this long).</summary>
+    private static readonly TimeSpan MaxOutage = TimeSpan.FromSeconds(60);
+
+    private static bool HealthyPartitionsProgressed(Dictionary<int, long> now, Dictionary<int, long> atStart) =>
+        Enumerable.Range(0, PipelineScenario.Partitions).Except(OnDownBroker).All(p => now.GetValueOrDefault(p) > atStart.GetValueOrDefault(p));
+
     /// <summary>
     /// A node consumes a scenario on pinned leaders (partition p of every topic on broker p % 3 + 1, so broker 2 leads
     /// partitions 1 and 4 of input and outputs); mid-stream broker 2 goes down for <paramref name="outage"/> while the
     /// rest of the input arrives (records for its partitions wait in the upstream producer; the node cannot fetch from
-    /// it or deliver outputs to it). Afterwards the run must finish and equal a clean run.
+    /// it or deliver outputs to it), and longer if <paramref name="over"/> (node, offsets at start, assignment lost so far)
+    /// is not yet true, up to <see cref="MaxOutage"/>: a slow machine gets the time, the test's assertion still decides.
+    /// Afterwards the run must finish and equal a clean run.
     /// </summary>
     /// <returns>The node, each shard's processed offset when the outage began and ended, and whether the node owned no
     /// partition at some moment of the outage.</returns>
-    private async Task<(StreamNode Node, Dictionary<int, long> AtStart, Dictionary<int, long> AtEnd, bool LostAssignment)> RunBrokerOutageAsync(string name, int coordinator, TimeSpan outage)
+    private async Task<(StreamNode Node, Dictionary<int, long> AtStart, Dictionary<int, long> AtEnd, bool LostAssignment)> RunBrokerOutageAsync(string name, int coordinator, TimeSpan outage,
+        Func<StreamNode, Dictionary<int, long>, bool, bool> over)
     {
         var scenario = new PipelineScenario(kafka, name, seed: 61, count: 30_000, users: 320, produceNow: 10_000);
         var run = scenario.KafkaFor("faulty");
@@ -88,7 +97,7 @@ public sealed class BrokerFaultTests(ThreeBrokerKafkaFixture kafka, ITestOutputH
         var atStart = node.Shards.ToDictionary(r => r.Partition, r => r.NextOffset);
         var producing = Task.Run(scenario.ProduceRest);
         var lostAssignment = false;
-        while (DateTime.UtcNow - outageStarted < outage)
+        while (DateTime.UtcNow - outageStarted < outage || (!over(node, atStart, lostAssignment) && DateTime.UtcNow - outageStarted < MaxOutage))
         {
             if (running.IsCompleted) await running;
             Assert.Equal(0, node.FailedShards);
@@ -96,12 +105,13 @@ public sealed class BrokerFaultTests(ThreeBrokerKafkaFixture kafka, ITestOutputH
             await Task.Delay(50);
         }
         var atEnd = node.Shards.ToDictionary(r => r.Partition, r => r.NextOffset);
+        var lasted = DateTime.UtcNow - outageStarted;
         kafka.Cluster.SetBrokerUp(DownBroker);
         await producing;
         output.WriteLine($"processed at outage start [{string.Join(",", atStart.OrderBy(kv => kv.Key))}], at its end [{string.Join(",", atEnd.OrderBy(kv => kv.Key))}]");
 
         await WaitForAsync(() => PipelineScenario.CheckpointedAsync(store), scenario.Count, running);
-        output.WriteLine($"caught up {(DateTime.UtcNow - outageStarted).TotalSeconds:F1} s after broker {DownBroker} went down for {outage.TotalSeconds} s");
+        output.WriteLine($"caught up {(DateTime.UtcNow - outageStarted).TotalSeconds:F1} s after broker {DownBroker} went down for {lasted.TotalSeconds:F1} s");
         stop.Cancel();
         await running;
 
@@ -146,7 +156,7 @@ public sealed class BrokerFaultTests(ThreeBrokerKafkaFixture kafka, ITestOutputH
         var errors = InjectedErrors(api);
         foreach (var broker in targets) kafka.Cluster.PushBrokerRequestErrors(broker, api, errors);
         scenario.ProduceRest();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(120);
         while (targets.Sum(b => kafka.Cluster.PendingBrokerRequestErrors(b, api)) > 0)
         {
             if (running.IsCompleted) await running;
@@ -184,7 +194,7 @@ public sealed class BrokerFaultTests(ThreeBrokerKafkaFixture kafka, ITestOutputH
     {
         using var probe = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = kafka.Bootstrap, GroupId = group }).Build();
         var partitions = Enumerable.Range(0, expected.Length).Select(p => new TopicPartition(topic, p)).ToList();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
             if (running.IsCompleted) await running;
@@ -197,7 +207,7 @@ public sealed class BrokerFaultTests(ThreeBrokerKafkaFixture kafka, ITestOutputH
 
     private static async Task WaitForAsync(Func<Task<long>> progress, long target, Task running)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(45);
+        var deadline = DateTime.UtcNow.AddSeconds(180);   // reconnect back-off + the mock's rebalance rounds, on a slow machine
         while (await progress() < target)
         {
             if (running.IsCompleted) await running;   // surfaces a crash of the node

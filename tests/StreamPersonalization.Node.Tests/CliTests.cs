@@ -11,7 +11,7 @@ public sealed class CliTests(KafkaFixture kafka) : IDisposable
     [Fact]
     public async Task Demo_WithDuration_ProcessesTrafficAndExitsCleanly()
     {
-        using var demo = NodeProcess.Start(["demo", "--duration", "12s", "--rate", "5000", "--urls", "none", "--set", $"Node:DataDirectory={_dir}"]);
+        using var demo = NodeProcess.Start(["demo", "--duration", "24s", "--rate", "5000", "--urls", "none", "--set", $"Node:DataDirectory={_dir}"]);
         Assert.True(await demo.WaitForExitAsync(TimeSpan.FromSeconds(90)), $"demo did not stop by itself:\n{demo.Log}");
         Assert.True(demo.ExitCode == 0, $"exit code {demo.ExitCode}:\n{demo.Log}");
         Assert.Contains("segments:", demo.Log);

@@ -52,8 +52,9 @@ public static class HealthEndpoints
             stuck = IsStuck(s),
             failure = s.Failure?.Message,
         }).ToList();
-        var ok = live ? shards.All(s => !s.stuck) : node.Ready;
-        var body = new { status = ok ? "ok" : live ? "stuck" : "not_ready", ready = node.Ready, failed_shards = node.FailedShards, shards };
+        var ready = node.Ready;   // read once: the status code and the body agree
+        var ok = live ? shards.All(s => !s.stuck) : ready;
+        var body = new { status = ok ? "ok" : live ? "stuck" : "not_ready", ready, failed_shards = node.FailedShards, shards };
         return Results.Json(body, statusCode: ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 

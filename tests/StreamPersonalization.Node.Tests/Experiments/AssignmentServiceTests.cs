@@ -33,7 +33,7 @@ public sealed class AssignmentServiceTests : IDisposable
         Assert.Equal(users.Count, stored.Count);
         var again = await node.Service.AssignAsync("split", users, CancellationToken.None);
         Assert.All(again!.Zip(first!), p => { Assert.True(p.First.Sticky); Assert.Equal(p.Second.Variant, p.First.Variant); });
-        Assert.InRange(first.Count(a => a.Variant == "treatment"), 150 - 4 * 8.7, 150 + 4 * 8.7);   // Binomial(300, ½): 4σ
+        Assert.InRange(first!.Count(a => a.Variant == "treatment"), 150 - 4 * 8.7, 150 + 4 * 8.7);   // Binomial(300, ½): 4σ
     }
 
     [Fact]
