@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,11 +19,12 @@ namespace StreamPersonalization.Cli.Commands;
 /// <c>GET /v1/assignments/{experiment}?user=</c> through Kestrel on loopback with the node's real assignment path
 /// (cache, SQLite store, group-commit writer), driven open-loop at a fixed rate: each request's latency is measured
 /// from when it was due, not when it was sent, so a stalled server cannot hide its queueing (no coordinated
-/// omission). The load generator runs in the same process and shares the cores.
+/// omission). The load generator (<see cref="OpenLoopLoad"/>) runs as its own process (<c>sp loadgen</c>) by default,
+/// so its allocations and GC pauses are not the server's; on this machine it still shares the two cores.
 /// </summary>
 internal static class HttpAssignmentBenchmark
 {
-    public static async Task RunAsync(NodeSettings settings, int rate, TimeSpan duration, int users, Table table, CancellationToken ct)
+    public static async Task RunAsync(NodeSettings settings, int rate, TimeSpan duration, int users, bool inProcess, Table table, CancellationToken ct)
     {
         var dir = Directory.CreateTempSubdirectory("sp-bench-http-").FullName;
         try
@@ -37,26 +38,26 @@ internal static class HttpAssignmentBenchmark
             var assignments = new SqliteAssignmentStore(new SqliteStoreOptions { Path = path });
             await using var writer = new AssignmentWriter(assignments, settings.Experiments.AssignmentWriteBatch, NullLogger<AssignmentWriter>.Instance);
             var board = new SnapshotBoard();
-            var service = new AssignmentService(catalog, segments, new UserFactsReader(store, segments), assignments, writer, board, settings.Experiments);
+            var service = new AssignmentService(catalog, segments, new UserFactsReader(store, segments, settings.Experiments.UserFactsTtl), assignments, writer, board, settings.Experiments);
             var node = new StreamNode(settings.Node, settings.Kafka, settings.Shards, segments, store, new KafkaClientFactory(settings.Kafka), NullLoggerFactory.Instance);
             await using var app = await HealthEndpoints.StartAsync(node, new HttpOptions { Urls = "http://127.0.0.1:0" },
                 new ExperimentServices(catalog, service, board, new SqliteDefinitionStore(new SqliteStoreOptions { Path = path }), null), NullLoggerFactory.Instance, ct);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512 }) { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
 
-            await LoadAsync(http, experiment, rate, TimeSpan.FromSeconds(3), users, "warm", ct);   // JIT, connections, pool
-            var seen = new HashSet<int>();
-            var (latencies, firstTime, fromSend, errors, elapsed) = await LoadAsync(http, experiment, rate, duration, users, "run", ct, seen);
-            latencies.Sort();
-            firstTime.Sort();
-            fromSend.Sort();
-            var achieved = latencies.Count / elapsed.TotalSeconds;
-            double Ms(List<double> l, double q) => l.Count == 0 ? double.NaN : l[(int)(q * (l.Count - 1))];
-            var p99 = Ms(latencies, 0.99);
-            table.AddRow($"HTTP GET /v1/assignments/{experiment}, open loop {rate:N0} req/s for {duration.TotalSeconds:N0} s, {users:N0} users (SQLite, loopback, generator in-process)",
-                $"[bold]{achieved:N0} req/s[/], p50 {Ms(latencies, 0.5):F2} ms, p99 {p99:F2} ms, p99.9 {Ms(latencies, 0.999):F2} ms, max {latencies.LastOrDefault():F1} ms; " +
-                $"first assignments {firstTime.Count:N0}: p50 {Ms(firstTime, 0.5):F2} ms, p99 {Ms(firstTime, 0.99):F2} ms; from send: p50 {Ms(fromSend, 0.5):F2} ms, p99 {Ms(fromSend, 0.99):F2} ms; {writer.Commits:N0} store commits; errors {errors}",
-                p99 < 2 ? "p99 < 2 ms: [green]met[/]" : "p99 < 2 ms: [red]not met[/]");
+            LoadSummary load;
+            if (inProcess)
+            {
+                using var http = LoadgenCommand.Client(address);
+                await OpenLoopLoad.RunAsync(http, experiment, rate, TimeSpan.FromSeconds(3), users, "warm", ct);   // JIT, connections, pool
+                load = await OpenLoopLoad.RunAsync(http, experiment, rate, duration, users, "run", ct);
+            }
+            else load = await RunGeneratorProcessAsync(address, experiment, rate, duration, users, ct);
+            var where = inProcess ? "generator in-process" : "generator in its own process";
+            table.AddRow($"HTTP GET /v1/assignments/{experiment}, open loop {rate:N0} req/s for {duration.TotalSeconds:N0} s, {users:N0} users (SQLite, loopback, {where})",
+                $"[bold]{load.Rate:N0} req/s[/], {load.All}; first assignments {load.First.Count:N0}: p50 {load.First.P50:F2} ms, p99 {load.First.P99:F2} ms; " +
+                $"repeat requests {load.Repeat.Count:N0}: p50 {load.Repeat.P50:F2} ms, p99 {load.Repeat.P99:F2} ms; from send: p50 {load.FromSend.P50:F2} ms, p99 {load.FromSend.P99:F2} ms; " +
+                $"{writer.Commits:N0} store commits; errors {load.Errors}",
+                load.All.P99 < 2 ? "p99 < 2 ms: [green]met[/]" : "p99 < 2 ms: [red]not met[/]");
         }
         finally
         {
@@ -65,57 +66,23 @@ internal static class HttpAssignmentBenchmark
         }
     }
 
-    private static async Task<(List<double> All, List<double> First, List<double> FromSend, int Errors, TimeSpan Elapsed)> LoadAsync(HttpClient http, string experiment,
-        int rate, TimeSpan duration, int users, string prefix, CancellationToken ct, HashSet<int>? seen = null)
+    /// <summary>Runs <c>sp loadgen</c> against <paramref name="address"/> and reads its JSON summary line.</summary>
+    private static async Task<LoadSummary> RunGeneratorProcessAsync(string address, string experiment, int rate, TimeSpan duration, int users, CancellationToken ct)
     {
-        var total = (int)(rate * duration.TotalSeconds);
-        var rng = new Random(42);
-        var all = new ConcurrentBag<double>();
-        var first = new ConcurrentBag<double>();
-        var fromSend = new ConcurrentBag<double>();
-        var errors = 0;
-        var inflight = new List<Task>(total);
-        var clock = Stopwatch.StartNew();
-        var ticksPerRequest = Stopwatch.Frequency / (double)rate;
-        // A dedicated thread paces the requests: Task.Delay's ~1 ms timer granularity would make the generator, not the
-        // server, late. It sleeps while the next request is more than 1.5 ms away and yields the core while closer.
-        var pacer = new Thread(() =>
-        {
-            for (var i = 0; i < total && !ct.IsCancellationRequested; i++)
-            {
-                var dueTicks = (long)(i * ticksPerRequest);
-                while (true)
-                {
-                    var left = dueTicks - clock.ElapsedTicks;
-                    if (left <= 0) break;
-                    if (left > Stopwatch.Frequency * 15 / 10_000) Thread.Sleep(1); else Thread.Yield();
-                }
-                var user = rng.Next(users);
-                var isFirst = seen?.Add(user) ?? false;
-                inflight.Add(SendAsync($"/v1/assignments/{experiment}?user={prefix}-{user}", dueTicks, isFirst));
-            }
-        }) { IsBackground = true, Priority = ThreadPriority.AboveNormal };
-        pacer.Start();
-        await Task.Run(pacer.Join, ct);
-        await Task.WhenAll(inflight);
-        return ([.. all], [.. first], [.. fromSend], errors, clock.Elapsed);
-
-        async Task SendAsync(string path, long dueTicks, bool isFirst)
-        {
-            var sent = clock.ElapsedTicks;
-            try
-            {
-                using var response = await http.GetAsync(path, ct).ConfigureAwait(false);
-                await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
-                if (!response.IsSuccessStatusCode) Interlocked.Increment(ref errors);
-            }
-            catch (HttpRequestException) { Interlocked.Increment(ref errors); }
-            var done = clock.ElapsedTicks;
-            var ms = (done - dueTicks) * 1000.0 / Stopwatch.Frequency;
-            all.Add(ms);
-            fromSend.Add((done - sent) * 1000.0 / Stopwatch.Frequency);
-            if (isFirst) first.Add(ms);
-        }
+        var host = Environment.ProcessPath ?? "dotnet";
+        var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+            info.ArgumentList.Add(typeof(HttpAssignmentBenchmark).Assembly.Location);
+        foreach (var a in new[] { "loadgen", "--url", address, "--experiment", experiment, "--rate", $"{rate}", "--seconds", $"{(int)duration.TotalSeconds}", "--users", $"{users}" })
+            info.ArgumentList.Add(a);
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start sp loadgen");
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        var line = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
+        if (process.ExitCode != 0 || line is null)
+            throw new InvalidOperationException($"sp loadgen exited with {process.ExitCode}: {await stderr}");
+        return JsonSerializer.Deserialize<LoadSummary>(line, LoadgenCommand.Json) ?? throw new InvalidOperationException($"sp loadgen printed no summary: {line}");
     }
 
     private static void SqliteConnectionPoolReset() => Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

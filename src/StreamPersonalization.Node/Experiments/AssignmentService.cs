@@ -55,12 +55,15 @@ public sealed class AssignmentService(ExperimentCatalogSource catalog, SegmentCa
             return answers;
         }
         var keys = userIds.Select(StoreKey).ToArray();
+        // Facts and stored assignments are read at once (each read coalesces with concurrent requests' reads).
+        var factReads = new Task<UserFacts>[keys.Length];
+        for (var i = 0; i < keys.Length; i++) factReads[i] = users.ReadAsync(keys[i], ct);
         var stored = await StoredAsync(e.Id, keys, ct).ConfigureAwait(false);
         var pending = new List<(int Index, Task<StoredAssignment> Write)>();
         for (var i = 0; i < answers.Length; i++)
         {
             var (id, key) = (userIds[i], keys[i]);
-            var facts = await users.ReadAsync(key, ct).ConfigureAwait(false);
+            var facts = await factReads[i].ConfigureAwait(false);
             if (facts.ConsentWithdrawn) { answers[i] = Fallback(e, id, AssignmentReason.NoConsent); continue; }
             if (personalizationOff?.Invoke(facts.Country) == true) { answers[i] = Fallback(e, id, AssignmentReason.PersonalizationOff); continue; }
             if (stored.TryGetValue(key, out var s)) { answers[i] = Sticky(s, id); continue; }
