@@ -1,3 +1,5 @@
+using System.Text;
+using Confluent.Kafka;
 using StreamPersonalization.Node.Tests.Support;
 
 namespace StreamPersonalization.Node.Tests;
@@ -45,11 +47,18 @@ public sealed class CliTests(KafkaFixture kafka) : IDisposable
     }
 
     [Fact]
-    public async Task Run_ServesReadinessAndLiveness_ThenStopsCleanlyOnSigterm()
+    public async Task Run_ServesReadinessLivenessAndMetrics_ThenStopsCleanlyOnSigterm()
     {
         const string topic = "cli-health";
         kafka.Cluster.CreateTopic(topic, 2);
         foreach (var t in new[] { "cli-health-s", "cli-health-c", "cli-health-d", "cli-health-x", "cli-health-y", "cli-health-a" }) kafka.Cluster.CreateTopic(t, 2);
+        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = kafka.Bootstrap }).Build())
+        {
+            var ts = DateTimeOffset.UtcNow.AddMinutes(-1);
+            var valid = $"{{\"event_id\":\"e1\",\"user_id\":\"u1\",\"type\":\"page_view\",\"ts\":\"{ts.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fff'Z'}\"}}";
+            await producer.ProduceAsync(new TopicPartition(topic, 0), new Message<byte[], byte[]> { Key = "u1"u8.ToArray(), Value = "{not json"u8.ToArray() });
+            await producer.ProduceAsync(new TopicPartition(topic, 1), new Message<byte[], byte[]> { Key = "u1"u8.ToArray(), Value = Encoding.UTF8.GetBytes(valid) });
+        }
         var port = 18_000 + Random.Shared.Next(1_000);
         using var node = NodeProcess.Start([
             "run", "--bootstrap", kafka.Bootstrap, "--data-dir", _dir, "--urls", $"http://127.0.0.1:{port}",
@@ -79,6 +88,38 @@ public sealed class CliTests(KafkaFixture kafka) : IDisposable
         Assert.Contains("\"partition\":1", body);
         var live = await http.GetAsync("/healthz");
         Assert.True(live.IsSuccessStatusCode, await live.Content.ReadAsStringAsync());
+
+        // /metrics: Prometheus text with the node's gauges and the two records' counters once both shards processed them.
+        HttpResponseMessage metrics;
+        string[] lines;
+        var processed = new[] { "sp_shard_next_offset{partition=\"0\"} 1", "sp_shard_next_offset{partition=\"1\"} 1" };
+        deadline = DateTime.UtcNow.AddSeconds(30);
+        do
+        {
+            metrics = await http.GetAsync("/metrics");
+            lines = (await metrics.Content.ReadAsStringAsync()).Split('\n');
+            if (processed.All(lines.Contains)) break;
+            await Task.Delay(100);
+        } while (DateTime.UtcNow < deadline);
+        var exposition = string.Join('\n', lines);
+        Assert.Equal(System.Net.HttpStatusCode.OK, metrics.StatusCode);
+        Assert.Equal("text/plain", metrics.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(metrics.Content.Headers.ContentType!.Parameters, p => p is { Name: "version", Value: "0.0.4" });
+        foreach (var line in processed.Concat([
+            "sp_node_ready 1",
+            "sp_node_failed_shards 0",
+            "sp_shard_state{partition=\"0\",state=\"running\"} 1",
+            "sp_shard_state{partition=\"0\",state=\"stalled\"} 0",
+            "sp_shard_queued{partition=\"1\"} 0",
+            "sp_shard_records_total{partition=\"0\"} 1",
+            "sp_shard_dead_lettered_total{partition=\"0\",reason=\"not_json\"} 1",
+            "sp_shard_dead_lettered_total{partition=\"1\",reason=\"not_json\"} 0",
+            "sp_shard_events_accepted_total{partition=\"0\"} 0",
+            "sp_shard_events_accepted_total{partition=\"1\"} 1",
+            "# TYPE sp_shard_stalled gauge",
+            "# TYPE sp_shard_store_retries_total counter",
+        ]))
+            Assert.True(lines.Contains(line), $"no line '{line}' in:\n{exposition}\n{node.Log}");
         Assert.True(node.Terminate(TimeSpan.FromSeconds(60)), node.Log);
         Assert.True(node.ExitCode == 0, $"exit {node.ExitCode}:\n{node.Log}");
     }

@@ -20,7 +20,7 @@ internal static class RunCommand
         var store = new Option<string?>("--store") { Description = "State store (Storage:Provider): sqlite or postgres." };
         var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string (Storage:Postgres:ConnectionString)." };
         var duration = CommonOptions.Duration("Stop by itself after this long (checkpointing first). Default: run until SIGTERM/Ctrl-C.");
-        var urls = new Option<string?>("--urls") { Description = "HTTP listener for /healthz, /readyz and the /v1 API (Http:Urls), default http://127.0.0.1:8080; \"none\" disables it." };
+        var urls = new Option<string?>("--urls") { Description = "HTTP listener for /healthz, /readyz, /metrics and the /v1 API (Http:Urls), default http://127.0.0.1:8080; \"none\" disables it." };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
         var command = new Command("run", "Run one node: consume clickstream, keep user entities, publish sessions and segment changes, checkpoint to the store.")
         {

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using StreamPersonalization.Node.Metrics;
 using StreamPersonalization.Node.Shards;
 
 namespace StreamPersonalization.Node.Hosting;
@@ -9,7 +10,8 @@ namespace StreamPersonalization.Node.Hosting;
 /// <summary>
 /// <c>/healthz</c> (liveness: no shard loop is stuck) and <c>/readyz</c> (readiness: joined the group and every
 /// owned shard has loaded and runs) on the node's HTTP listener (<c>Http:Urls</c>, default http://127.0.0.1:8080).
-/// A stuck shard is one with queued records and no loop progress for <see cref="StuckAfter"/>.
+/// A stuck shard is one with queued records and no loop progress for <see cref="StuckAfter"/>. Unless
+/// <c>Http:Metrics</c> is false, <c>/metrics</c> serves the node's metrics in the Prometheus text format (<see cref="MetricsEndpoint"/>).
 /// </summary>
 public static class HealthEndpoints
 {
@@ -25,9 +27,11 @@ public static class HealthEndpoints
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls(http.Urls);
+        if (http.Metrics) builder.Services.AddNodeMetrics(node, loggers);
         var app = builder.Build();
         app.MapGet("/healthz", () => Respond(node, live: true));
         app.MapGet("/readyz", () => Respond(node, live: false));
+        if (http.Metrics) MetricsEndpoint.Map(app);
         if (experiments is not null)
         {
             Http.AssignmentEndpoints.Map(app, experiments, http);
@@ -36,7 +40,7 @@ public static class HealthEndpoints
         }
         if (cohorts is not null) Http.CohortEndpoints.Map(app, cohorts);
         await app.StartAsync(ct);
-        loggers.CreateLogger("sp.http").LogInformation("HTTP on {Urls}: /healthz, /readyz{Api}", http.Urls,
+        loggers.CreateLogger("sp.http").LogInformation("HTTP on {Urls}: /healthz, /readyz{Metrics}{Api}", http.Urls, http.Metrics ? ", /metrics" : "",
             experiments is null ? "" : experiments.AdminToken is null ? ", /v1 (admin API disabled: no token)" : ", /v1, /v1/admin");
         return app;
     }

@@ -15,6 +15,9 @@ public sealed record HttpOptions
     /// <value>Most users in one batch assignment request. Default 1,000. Allowed 1..10,000.</value>
     public int MaxBatchUsers { get; init; } = 1_000;
 
+    /// <value>Serve <c>GET /metrics</c> (Prometheus text format) on the listener. Default true; false removes the route.</value>
+    public bool Metrics { get; init; } = true;
+
     /// <summary>True when <see cref="Urls"/> is "none".</summary>
     public bool Disabled => Urls.Equals("none", StringComparison.OrdinalIgnoreCase);
 
