@@ -21,11 +21,11 @@ internal static class BenchCommand
         var httpRate = new Option<int>("--http-rate") { Description = "Requests per second of the HTTP assignment load (open loop).", DefaultValueFactory = _ => 5_000 };
         var httpSeconds = new Option<int>("--http-seconds") { Description = "Measured seconds of the HTTP assignment load.", DefaultValueFactory = _ => 20 };
         var httpUsers = new Option<int>("--http-users") { Description = "Distinct users the HTTP load draws from (first requests store new assignments).", DefaultValueFactory = _ => 50_000 };
-        var httpInProcess = new Option<bool>("--http-inprocess") { Description = "Run the HTTP load generator inside the benchmark process instead of as its own 'sp loadgen' process." };
+        var httpGeneratorProcess = new Option<bool>("--http-generator-process") { Description = "Run the HTTP load generator as its own 'sp loadgen' process instead of inside the benchmark process (on 2 cores the extra process costs more than it isolates)." };
         var only = new Option<string?>("--only") { Description = "Run one part: engine, privacy (with engine), e2e, memory, assign or http; or scale (node processes; only when asked for)." };
         var command = new Command("bench", "Benchmarks: engine-only events/s, end-to-end events/s (embedded Kafka + SQLite), bytes per user entity.")
         {
-            engineEvents, e2eRecords, e2ePartitions, memoryUsers, assignCalls, httpRate, httpSeconds, httpUsers, httpInProcess, only,
+            engineEvents, e2eRecords, e2ePartitions, memoryUsers, assignCalls, httpRate, httpSeconds, httpUsers, httpGeneratorProcess, only,
             ScaleBenchmark.Postgres, ScaleBenchmark.Records, ScaleBenchmark.ReadyUsers,
         };
         command.SetAction(async (parse, ct) =>
@@ -37,7 +37,7 @@ internal static class BenchCommand
             if (part is null or "privacy") PrivacyBenchmark.Run(settings, parse.GetValue(engineEvents) / 2, engineRate, table);
             if (part is null or "memory") MemoryBenchmark.Run(settings, parse.GetValue(memoryUsers), table);
             if (part is null or "assign") AssignmentBenchmark.Run(Path.Combine("config", "experiments.yaml"), parse.GetValue(assignCalls), table);
-            if (part is null or "http") await HttpAssignmentBenchmark.RunAsync(settings, parse.GetValue(httpRate), TimeSpan.FromSeconds(parse.GetValue(httpSeconds)), parse.GetValue(httpUsers), parse.GetValue(httpInProcess), table, ct);
+            if (part is null or "http") await HttpAssignmentBenchmark.RunAsync(settings, parse.GetValue(httpRate), TimeSpan.FromSeconds(parse.GetValue(httpSeconds)), parse.GetValue(httpUsers), !parse.GetValue(httpGeneratorProcess), table, ct);
             if (part is null or "e2e") await EndToEndBenchmark.RunAsync(settings, parse.GetValue(e2eRecords), parse.GetValue(e2ePartitions), table, ct);
             if (part is "scale") await ScaleBenchmark.RunAsync(parse, table, ct);
             AnsiConsole.Write(table);
