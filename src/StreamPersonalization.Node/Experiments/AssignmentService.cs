@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using StreamPersonalization.Core.Experiments.Assignment;
 using StreamPersonalization.Core.Experiments.Definitions;
 using StreamPersonalization.Core.Segments;
@@ -29,8 +28,9 @@ public sealed class AssignmentService(ExperimentCatalogSource catalog, SegmentCa
     IAssignmentStore store, AssignmentWriter writer, SnapshotBoard snapshots, ExperimentOptions options, TimeProvider? time = null,
     Func<string, string>? storeKey = null, Func<string?, bool>? personalizationOff = null)
 {
-    private readonly ConcurrentDictionary<(string, string), (StoredAssignment Assignment, long Until)> _cache = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    // The TTL bounds how long an erasure made through another node (or the stream) can still be answered from this node's memory.
+    private readonly TtlCache<(string Experiment, string User), StoredAssignment> _cache = new(options.AssignmentCacheTtl, options.AssignmentCacheCapacity, time);
     // Single-user requests (the common case) share one store read per batch of concurrent requests.
     private readonly KeyBatcher<(string Experiment, string User), StoredAssignment> _reads = new(async keys =>
     {
@@ -86,7 +86,7 @@ public sealed class AssignmentService(ExperimentCatalogSource catalog, SegmentCa
     public void Forget(string userId)
     {
         var key = StoreKey(userId);
-        foreach (var k in _cache.Keys.Where(k => k.Item2 == key).ToList()) _cache.TryRemove(k, out _);
+        _cache.RemoveWhere(k => k.User == key);
         users.Forget(key);
     }
 
@@ -96,7 +96,7 @@ public sealed class AssignmentService(ExperimentCatalogSource catalog, SegmentCa
         List<string>? misses = null;
         foreach (var u in keys)
         {
-            if (_cache.TryGetValue((experimentId, u), out var c) && c.Until > _time.GetTimestamp()) found[u] = c.Assignment;
+            if (_cache.TryGet((experimentId, u), out var c)) found[u] = c;
             else (misses ??= []).Add(u);
         }
         if (misses is null) return found;
@@ -150,14 +150,7 @@ public sealed class AssignmentService(ExperimentCatalogSource catalog, SegmentCa
         double Share(VariantDefinition v) => allocation is null ? v.Weight : allocation.GetValueOrDefault(v.Id);
     }
 
-    private void Remember(StoredAssignment s)
-    {
-        if (options.AssignmentCacheCapacity == 0 || options.AssignmentCacheTtl <= TimeSpan.Zero) return;
-        // Crude bound: start over when full (entries are cheap to re-read). The TTL bounds how long an erasure made
-        // through another node (or the stream) can still be answered from this node's memory.
-        if (_cache.Count >= options.AssignmentCacheCapacity) _cache.Clear();
-        _cache[(s.ExperimentId, s.UserKey)] = (s, _time.GetTimestamp() + (long)(options.AssignmentCacheTtl.TotalSeconds * _time.TimestampFrequency));
-    }
+    private void Remember(StoredAssignment s) => _cache.Set((s.ExperimentId, s.UserKey), s);
 
     private static AssignmentAnswer Sticky(StoredAssignment s, string userId) => new(s.ExperimentId, userId, s.Variant, "assigned", true, s.DefinitionVersion);
 

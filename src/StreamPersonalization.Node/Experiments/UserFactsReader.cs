@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using StreamPersonalization.Core.Checkpoints;
 using StreamPersonalization.Core.Segments;
 using StreamPersonalization.Core.Users;
@@ -25,15 +24,13 @@ public sealed class UserFactsReader(IEntityLookup lookup, SegmentCatalog segment
     /// <summary>Scope of user entities in the store (see the shard runner).</summary>
     public const string UsersScope = Shards.ShardRunner.Scope;
 
-    private readonly ConcurrentDictionary<string, (UserFacts Facts, long Until)> _cache = new(StringComparer.Ordinal);
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly TtlCache<string, UserFacts> _cache = new(ttl, 1_000_000, time, StringComparer.Ordinal);
     private readonly KeyBatcher<string, byte[]> _states = new(keys => lookup.FindEntitiesAsync(UsersScope, keys));
 
     /// <param name="userKey">The key the store uses (the pseudonym when pseudonymisation is on).</param>
     public async Task<UserFacts> ReadAsync(string userKey, CancellationToken ct)
     {
-        var now = _time.GetTimestamp();
-        if (ttl > TimeSpan.Zero && _cache.TryGetValue(userKey, out var hit) && hit.Until > now) return hit.Facts;
+        if (_cache.TryGet(userKey, out var hit)) return hit;
         var state = await _states.GetAsync(userKey).WaitAsync(ct).ConfigureAwait(false);
         UserFacts facts;
         if (state is null) facts = UserFacts.Unknown;
@@ -42,14 +39,10 @@ public sealed class UserFactsReader(IEntityLookup lookup, SegmentCatalog segment
             var user = UserStateSerializer.Deserialize(userKey, state, segments);
             facts = new(true, user.Membership, user.Engagement.Country, user.Engagement.Device, user.ConsentWithdrawn);
         }
-        if (ttl > TimeSpan.Zero)
-        {
-            if (_cache.Count > 1_000_000) _cache.Clear();   // crude bound; entries are cheap to re-read
-            _cache[userKey] = (facts, now + (long)(ttl.TotalSeconds * _time.TimestampFrequency));
-        }
+        _cache.Set(userKey, facts);
         return facts;
     }
 
     /// <summary>Drops this node's cached facts of a user (erasure through this node).</summary>
-    public void Forget(string userKey) => _cache.TryRemove(userKey, out _);
+    public void Forget(string userKey) => _cache.Remove(userKey);
 }
