@@ -55,10 +55,10 @@ public sealed class AssignmentService(ExperimentCatalogSource catalog, SegmentCa
             return answers;
         }
         var keys = userIds.Select(StoreKey).ToArray();
-        // Facts and stored assignments are read at once (each read coalesces with concurrent requests' reads).
+        var stored = await StoredAsync(e.Id, keys, ct).ConfigureAwait(false);
+        // Every user's facts are requested at once (a batch request waits for one coalesced read, not one per user).
         var factReads = new Task<UserFacts>[keys.Length];
         for (var i = 0; i < keys.Length; i++) factReads[i] = users.ReadAsync(keys[i], ct);
-        var stored = await StoredAsync(e.Id, keys, ct).ConfigureAwait(false);
         var pending = new List<(int Index, Task<StoredAssignment> Write)>();
         for (var i = 0; i < answers.Length; i++)
         {
