@@ -34,7 +34,7 @@ public sealed class StreamNode : IAsyncDisposable
     private IConsumer<byte[], byte[]>? _consumer;
     private volatile bool _joined;
     private volatile bool _consuming;
-    private int _assigning;   // > 0 while an assignment's shards are being loaded (not all in _runners yet)
+    private int _assignments;   // incremented when an assignment starts and when it has loaded its shards: odd while loading
     private volatile bool _hadFailures;
 
     private readonly Core.Experiments.Definitions.ExperimentCatalog? _experiments;
@@ -66,7 +66,17 @@ public sealed class StreamNode : IAsyncDisposable
 
     /// <summary>True while the node is in the group and every owned shard is running, evaluated when read
     /// (a shard that stalls makes the node unready at once, not at the consume loop's next turn).</summary>
-    public bool Ready => _consuming && _joined && _assigning == 0 && _runners.Values.All(r => r.State == ShardState.Running);
+    public bool Ready
+    {
+        get
+        {
+            // Seqlock on assignments: odd while one loads its shards; a change while the runners were read means retry later.
+            var before = Volatile.Read(ref _assignments);
+            if ((before & 1) == 1 || !_consuming || !_joined) return false;
+            var running = _runners.Values.All(r => r.State == ShardState.Running);
+            return running && Volatile.Read(ref _assignments) == before;
+        }
+    }
 
     /// <summary>Counts of shards that could not make progress (failed and waiting for restart, or data loss).</summary>
     public int FailedShards => _runners.Values.Count(r => r.State == ShardState.Failed);
@@ -93,7 +103,11 @@ public sealed class StreamNode : IAsyncDisposable
         _consumer = _clients.CreateConsumerBuilder(_options.NodeId, _options.GroupId)
             .SetPartitionsAssignedHandler((_, parts) => OnAssigned(parts))
             .SetPartitionsRevokedHandler((_, parts) => OnRevoked(parts, checkpoint: true))
-            .SetPartitionsLostHandler((_, parts) => OnRevoked(parts, checkpoint: false))
+            .SetPartitionsLostHandler((_, parts) =>
+            {
+                _joined = false;   // out of the group until the next assignment: not ready
+                OnRevoked(parts, checkpoint: false);
+            })
             .SetErrorHandler((_, e) => _log.Log(e.IsFatal ? LogLevel.Critical : LogLevel.Warning, "Kafka client error {Code}: {Reason}", e.Code, e.Reason))
             .SetLogHandler((_, m) => { if (m.Level <= SyslogLevel.Warning) _log.LogDebug("librdkafka {Facility}: {Message}", m.Facility, m.Message); })
             .Build();
@@ -174,7 +188,7 @@ public sealed class StreamNode : IAsyncDisposable
 
     private IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
     {
-        Interlocked.Increment(ref _assigning);
+        Interlocked.Increment(ref _assignments);
         var result = new List<TopicPartitionOffset>(partitions.Count);
         try
         {
@@ -185,7 +199,7 @@ public sealed class StreamNode : IAsyncDisposable
                 result.Add(new TopicPartitionOffset(tp, !runner.HasCheckpoint ? Offset.Beginning : new Offset(runner.NextOffset)));
             }
         }
-        finally { Interlocked.Decrement(ref _assigning); }
+        finally { Interlocked.Increment(ref _assignments); }
         _log.LogInformation("Node {NodeId} assigned partitions [{Partitions}]", _options.NodeId, string.Join(",", partitions.Select(p => p.Partition.Value)));
         return result;
     }

@@ -79,7 +79,16 @@ internal static class HttpAssignmentBenchmark
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start sp loadgen");
         var stdout = process.StandardOutput.ReadToEndAsync(ct);
         var stderr = process.StandardError.ReadToEndAsync(ct);
-        await process.WaitForExitAsync(ct);
+        try
+        {
+            // Warm-up and start-up on top of the measured time; a generator that outlives that is stopped.
+            await process.WaitForExitAsync(ct).WaitAsync(duration + TimeSpan.FromMinutes(1), ct);
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
         var line = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
         if (process.ExitCode != 0 || line is null)
             throw new InvalidOperationException($"sp loadgen exited with {process.ExitCode}: {await stderr}");

@@ -56,7 +56,10 @@ internal static class OpenLoopLoad
                 await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
                 if (!response.IsSuccessStatusCode) Interlocked.Increment(ref errors);
             }
-            catch (HttpRequestException) { Interlocked.Increment(ref errors); }
+            catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !ct.IsCancellationRequested))
+            {
+                Interlocked.Increment(ref errors);   // refused, reset, or the client's timeout: an error, not the end of the run
+            }
             var done = clock.ElapsedTicks;
             (isFirst ? first : repeat).Add((done - dueTicks) * 1000.0 / Stopwatch.Frequency);
             fromSend.Add((done - sent) * 1000.0 / Stopwatch.Frequency);

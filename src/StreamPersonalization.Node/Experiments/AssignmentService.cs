@@ -64,7 +64,12 @@ public sealed class AssignmentService(ExperimentCatalogSource catalog, SegmentCa
         {
             var (id, key) = (userIds[i], keys[i]);
             var facts = await factReads[i].ConfigureAwait(false);
-            if (facts.ConsentWithdrawn) { answers[i] = Fallback(e, id, AssignmentReason.NoConsent); continue; }
+            if (facts.ConsentWithdrawn)
+            {
+                _cache.Remove((e.Id, key));   // its stored row is deleted with the withdrawal: a later grant must not find it here
+                answers[i] = Fallback(e, id, AssignmentReason.NoConsent);
+                continue;
+            }
             if (personalizationOff?.Invoke(facts.Country) == true) { answers[i] = Fallback(e, id, AssignmentReason.PersonalizationOff); continue; }
             if (stored.TryGetValue(key, out var s)) { answers[i] = Sticky(s, id); continue; }
             if (e.Status != ExperimentStatus.Running) { answers[i] = Fallback(e, id, AssignmentReason.ExperimentNotRunning); continue; }

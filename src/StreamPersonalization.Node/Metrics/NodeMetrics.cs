@@ -35,6 +35,8 @@ public sealed class NodeMetrics : IDisposable
             "1 for the shard's current state (loading, running, stalled, failed, stopped), 0 for the other states");
         _meter.CreateObservableGauge("sp.shard.next_offset", () => PerShard(s => s.NextOffset), "{offset}",
             "Next clickstream offset the shard processes");
+        _meter.CreateObservableGauge("sp.shard.stalled", () => PerShard(s => s.State == ShardState.Stalled ? 1 : 0), "{shard}",
+            "1 while the shard waits for its store (retrying with back-off), else 0");
         _meter.CreateObservableGauge("sp.shard.queued", () => PerShard(s => s.Queued), "{record}",
             "Records buffered for the shard (a full queue pauses the partition)");
         _meter.CreateObservableCounter("sp.shard.records", () => PerShard(s => Highest("records", s.Partition, 0, s.Shard.Counters.Records)), "{record}",

@@ -86,10 +86,11 @@ public static class PrometheusTextWriter
             {
                 var byName = string.CompareOrdinal(x[i].Key, y[i].Key);
                 if (byName != 0) return byName;
-                var numeric = long.TryParse(x[i].Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var a)
-                              && long.TryParse(y[i].Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var b)
-                    ? a.CompareTo(b) : 0;
-                if (numeric != 0) return numeric;
+                // Numbers (in numeric order) before text (in ordinal order): a total order even when a label mixes both.
+                var xIsNumber = long.TryParse(x[i].Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var a);
+                var yIsNumber = long.TryParse(y[i].Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var b);
+                if (xIsNumber != yIsNumber) return xIsNumber ? -1 : 1;
+                if (xIsNumber && a != b) return a.CompareTo(b);
                 var byValue = string.CompareOrdinal(x[i].Value, y[i].Value);
                 if (byValue != 0) return byValue;
             }

@@ -18,6 +18,6 @@ public static class ShardMetrics
     /// <summary>Failed store calls retried after a back-off (reads of entities or timers, checkpoint commits).</summary>
     public static readonly Counter<long> StoreRetries = Meter.CreateCounter<long>("sp.shard.store_retries", "{retry}", "Store calls retried by shards after a back-off");
 
-    /// <summary>Shards waiting for their store (+1 when a shard stalls, −1 when it recovers or stops).</summary>
-    public static readonly UpDownCounter<int> StalledShards = Meter.CreateUpDownCounter<int>("sp.shard.stalled", "{shard}", "Shards that cannot make progress because their store is unavailable");
+    // Stalled shards are observed per node (NodeMetrics: sp.shard.stalled), not counted here: a process-wide
+    // up/down counter read by a listener that started after a stall would go negative on the recovery.
 }

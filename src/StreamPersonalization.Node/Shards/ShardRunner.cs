@@ -84,10 +84,14 @@ public sealed class ShardRunner
 
     public int Partition { get; }
 
-    public ShardState State { get; private set; } = ShardState.Loading;
+    public ShardState State { get => _state; private set => _state = value; }
+
+    // Volatile: HTTP threads read state and failure while the shard thread writes them (failure first).
+    private volatile ShardState _state = ShardState.Loading;
+    private volatile Exception? _failure;
 
     /// <summary>Why the shard failed, or (while <see cref="ShardState.Stalled"/>) the store error it is waiting out.</summary>
-    public Exception? Failure { get; private set; }
+    public Exception? Failure { get => _failure; private set => _failure = value; }
 
     /// <summary>Store calls retried after a back-off since this runner started.</summary>
     public long StoreRetries { get; private set; }
@@ -226,7 +230,6 @@ public sealed class ShardRunner
     {
         var delay = _backoff.Delay(attempt);
         if (until is { } deadline && deadline - DateTime.UtcNow < delay) delay = TimeSpan.FromTicks(Math.Max(0, (deadline - DateTime.UtcNow).Ticks));
-        if (State != ShardState.Stalled) ShardMetrics.StalledShards.Add(1, _tag);
         Failure = error;   // before the state: a reader that sees Stalled also sees why
         State = ShardState.Stalled;
         StoreRetries++;
@@ -241,7 +244,6 @@ public sealed class ShardRunner
     private void LeaveStall()
     {
         if (State != ShardState.Stalled) return;
-        ShardMetrics.StalledShards.Add(-1, _tag);
         State = ShardState.Running;
         _log.LogInformation("Shard {Partition} recovered: its store answers again ({Error} cleared)", Partition, Failure?.GetBaseException().Message);
         Failure = null;
@@ -372,7 +374,6 @@ public sealed class ShardRunner
     /// <summary>Marks the shard as unable to make progress (the node restarts it from its checkpoint unless it is data loss).</summary>
     public void Fail(Exception reason)
     {
-        if (State == ShardState.Stalled) ShardMetrics.StalledShards.Add(-1, _tag);
         Failure = reason;
         State = ShardState.Failed;
     }

@@ -65,4 +65,37 @@ public sealed class DeadLetterRedactorTests
         var text = Redacted("erin", """{"user_id":"erin","type":"click","ts":"x"}""", out _);
         Assert.Equal($$"""{"user_id":"{{P("erin")}}","type":"click","ts":"x"}""", text);
     }
+
+    [Theory]
+    [InlineData("""{"type":"click","user_id":"alice""")]          // cut off inside the value
+    [InlineData("""{"type":"click","user_id": "alice\""")]       // cut off inside an escape
+    [InlineData("""{"type":"click",,"user_id":"alice""")]         // malformed earlier, then cut off
+    public void Redact_ValueCutOff_IsRedactedToTheEnd(string value)
+    {
+        var text = Redacted(null, value, out _);
+        Assert.DoesNotContain("alice", text);
+        Assert.StartsWith("""{"type":"click",""", text);
+    }
+
+    [Theory]
+    [InlineData("""{"user_id":["alice"],"type":"click"}""", """["alice"]""")]
+    [InlineData("""{"user_id":{"id":"alice"},"type":"click"}""", """{"id":"alice"}""")]
+    public void Redact_ObjectOrArrayValue_IsReplacedByThePseudonymOfItsText(string value, string raw)
+    {
+        var text = Redacted(null, value, out _);
+        Assert.Equal($$"""{"user_id":"{{P(raw)}}","type":"click"}""", text);
+    }
+
+    [Fact]
+    public void Redact_KeyInsideOtherText_DoesNotHideTheMember()
+    {
+        // The key "user" also occurs in the member's name, and the numeric key "123456" inside a timestamp: the
+        // members are found before the key is replaced, so the different id in user_id is still redacted.
+        var text = Redacted("user", """{"user_id":"mallory","type":"click"}""", out _);
+        Assert.DoesNotContain("mallory", text);
+        Assert.Contains(P("mallory"), text);
+        var numeric = Redacted("123456", """{"ts":1700000123456,"user\u005fid":"oscar"}""", out _);
+        Assert.DoesNotContain("oscar", numeric);
+        Assert.DoesNotContain("123456", numeric.Replace(P("123456"), ""));
+    }
 }
