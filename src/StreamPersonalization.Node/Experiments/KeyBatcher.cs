@@ -3,9 +3,10 @@ using System.Threading.Channels;
 namespace StreamPersonalization.Node.Experiments;
 
 /// <summary>
-/// Coalesces concurrent single-key reads into one batched read: requests queue their key, and one loop loads
-/// everything queued (up to <c>maxBatch</c>) with a single call while the next requests gather. Under load one store
-/// round trip then serves many requests; with no load a read costs one round trip as before (no waiting for a timer).
+/// Coalesces concurrent single-key requests into one batched call: requests queue their key, and one loop hands
+/// everything queued (up to <c>maxBatch</c>) to a single call while the next requests gather. Under load one store
+/// round trip then serves many requests; with no load a request costs one round trip (no waiting for a timer). Used
+/// for reads (sticky assignments, user facts) and for the group commit of new assignments (<see cref="AssignmentWriter"/>).
 /// </summary>
 public sealed class KeyBatcher<TKey, TValue> : IAsyncDisposable where TKey : notnull where TValue : class
 {
