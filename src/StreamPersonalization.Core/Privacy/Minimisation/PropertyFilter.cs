@@ -88,52 +88,31 @@ public sealed class PropertyFilter
                 found = allowed.TryGet(nameBuffer[..n], out name);
             }
             reader.Read();
-            if (!found) { dropped = dropped.Add(PropertyDropReason.NotAllowlisted); reader.Skip(); continue; }
-            switch (reader.TokenType)
+            // The rules are PropertyWalk's (also the decoder's single pass): one definition of what is dropped and why.
+            if (PropertyWalk.DropReason(ref reader, found, _detectPii) is { } reason)
             {
-                case JsonTokenType.StartObject or JsonTokenType.StartArray:
-                    dropped = dropped.Add(PropertyDropReason.NotScalar);
-                    reader.Skip();
-                    break;
-                case JsonTokenType.String:
-                    if (ReadString(ref reader, pool, out var text) is { } reason) dropped = dropped.Add(reason);
-                    else kept.Add(new EventProperty(name, PropertyValue.String(text!)));
-                    break;
-                case JsonTokenType.Number:
-                    // Numbers are kept as doubles and not PII-scanned; one beyond the double range cannot be kept faithfully.
-                    if (reader.TryGetDouble(out var number) && double.IsFinite(number)) kept.Add(new EventProperty(name, PropertyValue.Of(number)));
-                    else dropped = dropped.Add(PropertyDropReason.NotScalar);
-                    break;
-                case JsonTokenType.True or JsonTokenType.False:
-                    kept.Add(new EventProperty(name, PropertyValue.Of(reader.GetBoolean())));
-                    break;
-                default:
-                    kept.Add(new EventProperty(name, PropertyValue.Null));
-                    break;
+                dropped = dropped.Add(reason);
+                reader.Skip();   // an object or array; a no-op on a scalar
+                continue;
             }
+            kept.Add(new EventProperty(name, reader.TokenType switch
+            {
+                JsonTokenType.String => PropertyValue.String(ReadString(ref reader, pool)),
+                JsonTokenType.Number => PropertyValue.Of(reader.GetDouble()),   // finite: checked by the rules
+                JsonTokenType.True or JsonTokenType.False => PropertyValue.Of(reader.GetBoolean()),
+                _ => PropertyValue.Null,
+            }));
         }
         return kept.Count == 0 && dropped.Total == 0 ? PropertyFilterResult.Empty : new(kept.ToArray(), dropped);
     }
 
-    // Checks the value for PII before creating a string, so a dropped value is never allocated (short values).
-    private PropertyDropReason? ReadString(ref Utf8JsonReader reader, StringPool? pool, out string? text)
+    // A kept string: short ones through the stack (and the pool, so repeated values are not reallocated).
+    private static string ReadString(ref Utf8JsonReader reader, StringPool? pool)
     {
-        text = null;
-        if (reader.ValueSpan.Length <= StackValueChars)
-        {
-            Span<char> buffer = stackalloc char[StackValueChars];
-            var chars = buffer[..reader.CopyString(buffer)];
-            var kind = _detectPii ? PiiDetector.Detect(chars) : PiiKind.None;
-            if (kind != PiiKind.None) return kind.ToDropReason();
-            text = pool is null ? new string(chars) : pool.Get(chars);
-            return null;
-        }
-        if (!_detectPii) { text = reader.GetString(); return null; }
-        var s = reader.GetString()!;
-        var found = PiiDetector.Detect(s);
-        if (found != PiiKind.None) return found.ToDropReason();
-        text = s;
-        return null;
+        if (reader.ValueSpan.Length > StackValueChars) return reader.GetString()!;
+        Span<char> buffer = stackalloc char[StackValueChars];
+        var chars = buffer[..reader.CopyString(buffer)];
+        return pool is null ? new string(chars) : pool.Get(chars);
     }
 
     private PropertyDropReason? Pii(string? text)

@@ -5,8 +5,8 @@ namespace StreamPersonalization.Core.Privacy.Minimisation;
 
 /// <summary>
 /// The minimisation rules applied token by token inside another reader's walk (the ingest decoder's first pass),
-/// with the same outcome as <see cref="PropertyFilter.FilterJson"/>: a name not allowlisted, an object or array, a
-/// number outside the double range, or a string that looks like PII is dropped with that reason.
+/// and by <see cref="PropertyFilter.FilterJson"/> (one definition of the rules): a name not allowlisted, an object or
+/// array, a number outside the double range, or a string that looks like PII is dropped with that reason.
 /// </summary>
 [SkipLocalsInit]
 internal static class PropertyWalk
@@ -34,7 +34,7 @@ internal static class PropertyWalk
                 return reader.TryGetDouble(out var number) && double.IsFinite(number) ? null : PropertyDropReason.NotScalar;
             case JsonTokenType.String when detectPii:
                 PiiKind kind;
-                if (!reader.ValueIsEscaped && reader.ValueSpan.Length <= StackChars)
+                if (reader.ValueSpan.Length <= StackChars)   // unescaping never lengthens: it fits the stack
                 {
                     Span<char> chars = stackalloc char[StackChars];
                     kind = PiiDetector.Detect(chars[..reader.CopyString(chars)]);
