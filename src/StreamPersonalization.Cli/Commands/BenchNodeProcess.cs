@@ -41,14 +41,7 @@ internal sealed partial class BenchNodeProcess : IDisposable
     /// <summary>Starts <c>sp run</c> with <paramref name="args"/> (after "run") in the current directory.</summary>
     public static BenchNodeProcess Start(string id, IEnumerable<string> args, Stopwatch clock)
     {
-        var host = Environment.ProcessPath ?? "dotnet";
-        var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Environment.CurrentDirectory };
-        // Run as "dotnet sp.dll": pass the assembly; run as the apphost "sp": the host is the program itself.
-        if (Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-            info.ArgumentList.Add(typeof(BenchNodeProcess).Assembly.Location);
-        info.ArgumentList.Add("run");
-        foreach (var a in args) info.ArgumentList.Add(a);
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start sp run");
+        var process = Process.Start(SpProcess.StartInfo(args.Prepend("run"))) ?? throw new InvalidOperationException("could not start sp run");
         var node = new BenchNodeProcess(id, process, clock);
         process.OutputDataReceived += (_, e) => node.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);

@@ -70,13 +70,8 @@ internal static class HttpAssignmentBenchmark
     /// <summary>Runs <c>sp loadgen</c> against <paramref name="address"/> and reads its JSON summary line.</summary>
     private static async Task<LoadSummary> RunGeneratorProcessAsync(string address, string experiment, int rate, TimeSpan duration, int users, CancellationToken ct)
     {
-        var host = Environment.ProcessPath ?? "dotnet";
-        var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-            info.ArgumentList.Add(typeof(HttpAssignmentBenchmark).Assembly.Location);
-        foreach (var a in new[] { "loadgen", "--url", address, "--experiment", experiment, "--rate", $"{rate}", "--seconds", $"{(int)duration.TotalSeconds}", "--users", $"{users}" })
-            info.ArgumentList.Add(a);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start sp loadgen");
+        using var process = Process.Start(SpProcess.StartInfo(
+            ["loadgen", "--url", address, "--experiment", experiment, "--rate", $"{rate}", "--seconds", $"{(int)duration.TotalSeconds}", "--users", $"{users}"])) ?? throw new InvalidOperationException("could not start sp loadgen");
         var stdout = process.StandardOutput.ReadToEndAsync(ct);
         var stderr = process.StandardError.ReadToEndAsync(ct);
         try
