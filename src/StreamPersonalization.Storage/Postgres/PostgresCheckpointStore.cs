@@ -168,13 +168,12 @@ public sealed class PostgresCheckpointStore : ICheckpointStore, IEntityLookup
             writes.BatchCommands.Add(EntityDeletes(batch, entities));
         if (entities.UpsertKeys.Length > 0)
             writes.BatchCommands.Add(EntityUpserts(batch, entities));
+        // Erased users and users who withdrew consent lose their sticky assignments; only erasures are audited.
+        string[] released = [.. batch.Erasures ?? [], .. batch.Withdrawals ?? []];
+        if (released.Length > 0)
+            writes.BatchCommands.Add(AssignmentDeletes(released));
         if (batch.Erasures is { Count: > 0 } erasures)
-        {
-            writes.BatchCommands.Add(AssignmentDeletes(erasures));
             writes.BatchCommands.Add(ErasureAudits(batch, erasures));
-        }
-        if (batch.Withdrawals is { Count: > 0 } withdrawals)
-            writes.BatchCommands.Add(AssignmentDeletes(withdrawals));
         await writes.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
 
         if (checkpointWrite.RecordsAffected != 1)
@@ -299,10 +298,10 @@ public sealed class PostgresCheckpointStore : ICheckpointStore, IEntityLookup
         return command;
     }
 
-    private static NpgsqlBatchCommand AssignmentDeletes(IReadOnlyList<string> userKeys)
+    private static NpgsqlBatchCommand AssignmentDeletes(string[] userKeys)
     {
         var command = new NpgsqlBatchCommand("DELETE FROM sp_assignments WHERE user_key = ANY($1)");
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = userKeys.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = userKeys });
         return command;
     }
 
