@@ -5,7 +5,6 @@ using Spectre.Console;
 using StreamPersonalization.Core.Synthetic;
 using StreamPersonalization.Kafka.Embedded;
 using StreamPersonalization.Node;
-using StreamPersonalization.Node.Experiments;
 using StreamPersonalization.Node.Hosting;
 using StreamPersonalization.Node.Kafka;
 
@@ -67,21 +66,14 @@ internal static class DemoCommand
         await using var store = settings.CreateStore();
         using var pseudonymizer = settings.Privacy.CreatePseudonymizer();
         var shardOptions = settings.Shards with { Privacy = settings.Privacy.ShardPrivacy(pseudonymizer) };
-        var experiments = settings.LoadExperiments();
-        await using var serving = experiments is null ? null
-            : await ExperimentServing.StartAsync(settings, kafka, experiments, catalog, store, loggers, ct, pseudonymizer, shardOptions.Privacy);
-        var node = new StreamNode(settings.Node, kafka, shardOptions, catalog, store, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers,
-            experiments: experiments, dataQuality: settings.DataQuality)
-        {
-            CurrentExperiments = serving is null ? null : () => serving.Services.Catalog.Current,
-        };
+        await using var wiring = await NodeWiring.CreateAsync(settings, kafka, catalog, store, shardOptions, pseudonymizer, loggers, ct);
+        var node = wiring.Node;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (duration is { } d) stop.CancelAfter(d);
         var nodeTask = node.RunAsync(stop.Token);
-        var stageTask = serving is null ? Task.CompletedTask
-            : new ExperimentStage(settings.Node, settings.Experiments, kafka, serving.Services.Catalog, store, new KafkaClientFactory(kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers, settings.Detectors).RunAsync(stop.Token);
+        var stageTask = wiring.CreateStage(settings, kafka, store, loggers)?.RunAsync(stop.Token) ?? Task.CompletedTask;
         await using var cohorts = StreamPersonalization.Node.Privacy.CohortReleaseService.Start(settings, kafka, catalog, store, loggers, stop.Token);
-        await using var http = settings.Http.Disabled ? null : await HealthEndpoints.StartAsync(node, settings.Http, serving?.Services, loggers, ct, cohorts.Releases);
+        await using var http = settings.Http.Disabled ? null : await HealthEndpoints.StartAsync(node, settings.Http, wiring.Serving?.Services, loggers, ct, cohorts.Releases);
         if (http is not null) AnsiConsole.MarkupLine($"HTTP API at [blue]{settings.Http.Urls.EscapeMarkup()}[/]: /v1/assignments/exp-checkout-1?user=u1, /v1/experiments/exp-checkout-1, /healthz");
 
         using var producer = SyntheticProducer.CreateBulkProducer(cluster.BootstrapServers);

@@ -1,9 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using StreamPersonalization.Node;
-using StreamPersonalization.Node.Experiments;
 using StreamPersonalization.Node.Hosting;
-using StreamPersonalization.Node.Kafka;
 
 namespace StreamPersonalization.Cli.Commands;
 
@@ -52,25 +50,17 @@ internal static class RunCommand
         await using var store = settings.CreateStore();
         using var pseudonymizer = settings.Privacy.CreatePseudonymizer();
         var shardOptions = settings.Shards with { Privacy = settings.Privacy.ShardPrivacy(pseudonymizer) };
-        // Serving first: the shards attribute exposures with the catalog it keeps current (file + admin definitions).
-        var experiments = settings.LoadExperiments();
-        await using var serving = experiments is null ? null
-            : await ExperimentServing.StartAsync(settings, settings.Kafka, experiments, catalog, store, loggers, ct, pseudonymizer, shardOptions.Privacy);
-        var node = new StreamNode(settings.Node, settings.Kafka, shardOptions, catalog, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers,
-            experiments: experiments, dataQuality: settings.DataQuality)
-        {
-            CurrentExperiments = serving is null ? null : () => serving.Services.Catalog.Current,
-        };
+        await using var wiring = await NodeWiring.CreateAsync(settings, settings.Kafka, catalog, store, shardOptions, pseudonymizer, loggers, ct);
+        var node = wiring.Node;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (duration is { } d) stop.CancelAfter(d);
         log.LogInformation("Node {NodeId} starting: Kafka {Bootstrap}, store {Store}, catalog v{Version} ({Segments} segments)",
             settings.Node.NodeId, settings.Kafka.BootstrapServers, settings.StorageProvider, catalog.Version, catalog.Segments.Count);
         var running = node.RunAsync(stop.Token);
-        var stage = serving is null ? null
-            : new ExperimentStage(settings.Node, settings.Experiments, settings.Kafka, serving.Services.Catalog, store, new KafkaClientFactory(settings.Kafka, loggers.CreateLogger<KafkaClientFactory>()), loggers, settings.Detectors);
+        var stage = wiring.CreateStage(settings, settings.Kafka, store, loggers);
         var staging = stage?.RunAsync(stop.Token) ?? Task.CompletedTask;
         await using var cohorts = StreamPersonalization.Node.Privacy.CohortReleaseService.Start(settings, settings.Kafka, catalog, store, loggers, stop.Token);
-        await using var http = settings.Http.Disabled ? null : await HealthEndpoints.StartAsync(node, settings.Http, serving?.Services, loggers, ct, cohorts.Releases);
+        await using var http = settings.Http.Disabled ? null : await HealthEndpoints.StartAsync(node, settings.Http, wiring.Serving?.Services, loggers, ct, cohorts.Releases);
         while (!running.IsCompleted)
         {
             await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None));
