@@ -15,9 +15,9 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 
 # Restore first, from the project files only, so the (slow) restore layer is reused while only
-# source files change. Directory.Build.targets carries the Confluent.Kafka 1.9.3 PackageDownload
-# and reference (no librdkafka.redist: the native library comes from the OS, see the runtime stage).
-COPY Directory.Build.props Directory.Build.targets ./
+# source files change. Confluent.Kafka 2.16.0 brings librdkafka.redist: the native library ships in
+# the package (runtimes/<rid>/native in the publish output), nothing comes from the OS.
+COPY Directory.Build.props ./
 COPY src/StreamPersonalization.Core/StreamPersonalization.Core.csproj       src/StreamPersonalization.Core/
 COPY src/StreamPersonalization.Storage/StreamPersonalization.Storage.csproj src/StreamPersonalization.Storage/
 COPY src/StreamPersonalization.Kafka/StreamPersonalization.Kafka.csproj     src/StreamPersonalization.Kafka/
@@ -31,16 +31,15 @@ RUN dotnet publish src/StreamPersonalization.Cli/StreamPersonalization.Cli.cspro
 
 ############################ runtime ############################
 # aspnet (not runtime): the CLI references the Microsoft.AspNetCore.App shared framework.
-# Note: .NET 10 images are Ubuntu 24.04 "noble" (no Debian images are published for .NET 10), so
-# librdkafka1 here is Ubuntu's 2.3.x rather than the Debian 2.0.2 the tests run against.
-# Confluent.Kafka 1.9.3 works with newer librdkafka (the C ABI is backward compatible); it does
-# NOT work with Confluent.Kafka 2.x + librdkafka < 2.1, so do not downgrade the OS package.
+# librdkafka is the package's own build: its default glibc build needs libsasl2.so.3, which Ubuntu
+# 24.04 (the .NET 10 image) lacks like Debian 12, so Confluent.Kafka's loader takes the package's
+# centos8-librdkafka.so (needs only libc, libm, libz and libdl). `sp` fails at start with a message
+# naming the missing library if no build loads.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 
-# librdkafka1: the native Kafka client Confluent.Kafka loads (librdkafka.so.1).
 # ca-certificates: for TLS to managed Kafka / PostgreSQL.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends librdkafka1 ca-certificates \
+ && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
 # The app resolves config/appsettings.json and config/segments.yaml relative to the working
@@ -61,7 +60,9 @@ ENV DOTNET_NOLOGO=1 \
 # Non-root: the .NET images ship the user "app" (UID 1654, exported as $APP_UID).
 USER $APP_UID
 
-# No EXPOSE / HEALTHCHECK yet: HTTP (/healthz, /readyz on 127.0.0.1:8080) is not implemented in
-# this build. dotnet runs as PID 1 and handles SIGTERM itself (graceful shutdown, see RUNBOOK.md).
+# HTTP (/healthz, /readyz, /metrics, /v1) listens on Http:Urls, 127.0.0.1:8080 by default: set
+# SP__Http__Urls=http://0.0.0.0:8080 in a container (docker-compose.yml and deploy/ do). dotnet runs as
+# PID 1 and handles SIGTERM itself (graceful shutdown, see RUNBOOK.md).
+EXPOSE 8080
 ENTRYPOINT ["dotnet", "/app/sp.dll"]
 CMD ["run"]

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # Builds the solution and runs every test, installing what the tests need on a fresh machine:
-# Debian's librdkafka1 (embedded Kafka) and PostgreSQL 15 (the second state store).
+# PostgreSQL 15 (the second state store). librdkafka comes inside the Confluent.Kafka NuGet package.
 # Usage: scripts/test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Core]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/ensure-librdkafka.sh
 SP_TEST_POSTGRES="$(scripts/ensure-postgres.sh | tail -n1)"
 export SP_TEST_POSTGRES
 

@@ -100,7 +100,7 @@ public sealed class StreamNode : IAsyncDisposable
             fatal.Cancel();
         });
         ct = fatal.Token;
-        _consumer = _clients.CreateConsumerBuilder(_options.NodeId, _options.GroupId)
+        _consumer = _clients.CreateConsumerBuilder(_options.NodeId, _options.GroupId, staticMember: true)
             .SetPartitionsAssignedHandler((_, parts) => OnAssigned(parts))
             .SetPartitionsRevokedHandler((_, parts) => OnRevoked(parts, checkpoint: true))
             .SetPartitionsLostHandler((_, parts) =>
@@ -108,7 +108,15 @@ public sealed class StreamNode : IAsyncDisposable
                 _joined = false;   // out of the group until the next assignment: not ready
                 OnRevoked(parts, checkpoint: false);
             })
-            .SetErrorHandler((_, e) => _log.Log(e.IsFatal ? LogLevel.Critical : LogLevel.Warning, "Kafka client error {Code}: {Reason}", e.Code, e.Reason))
+            .SetErrorHandler((_, e) =>
+            {
+                _log.Log(e.IsFatal ? LogLevel.Critical : LogLevel.Warning, "Kafka client error {Code}: {Reason}", e.Code, e.Reason);
+                if (!e.IsFatal) return;
+                // E.g. FencedInstanceId: another process runs with this node id (static membership). The consumer is
+                // unusable; stop (exit code 3) rather than poll it forever.
+                _hadFailures = true;
+                fatal.Cancel();
+            })
             .SetLogHandler((_, m) => { if (m.Level <= SyslogLevel.Warning) _log.LogDebug("librdkafka {Facility}: {Message}", m.Facility, m.Message); })
             .Build();
         _consumer.Subscribe(_kafka.ClickstreamTopic);

@@ -9,12 +9,12 @@ namespace StreamPersonalization.Kafka.Tests;
 
 public sealed class EmbeddedKafkaClusterTests(ITestOutputHelper output)
 {
-    private static ProducerConfig ProducerConfig(EmbeddedKafkaCluster c) => new()
+    private static ProducerConfig ProducerConfig(EmbeddedKafkaCluster c) => new ProducerConfig
     {
         BootstrapServers = c.BootstrapServers,
         LingerMs = 5,
         Acks = Acks.All,
-    };
+    }.WithJavaPartitioner();
 
     private static ConsumerConfig ConsumerConfig(EmbeddedKafkaCluster c, string group) => new()
     {

@@ -162,3 +162,38 @@ public sealed class MockClusterBehaviourTests(ITestOutputHelper output)
 
 [CollectionDefinition(nameof(SerialCollection), DisableParallelization = true)]
 public sealed class SerialCollection;
+
+/// <summary>Behaviours librdkafka 2.0.2 got wrong and the engine once worked around; kept as guards.</summary>
+public sealed class ClientRegressionTests
+{
+    [Fact]
+    public async Task CooperativeSticky_ClosedBeforeFirstAssignment_DoesNotAbortTheProcess()
+    {
+        // 2.0.2's sticky assignor asserted (abort) in rd_kafka_sticky_assignor_state_destroy when a cooperative consumer
+        // was closed before its first assignment completed; the experiment stage used eager range assignment because of it.
+        using var cluster = EmbeddedKafkaCluster.Start();
+        cluster.CreateTopic("early-close", 4);
+        for (var round = 0; round < 5; round++)
+        {
+            using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+            {
+                BootstrapServers = cluster.BootstrapServers, GroupId = "early-close-g",
+                PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky, SessionTimeoutMs = 6000,
+            }).Build();
+            consumer.Subscribe("early-close");
+            consumer.Consume(TimeSpan.FromMilliseconds(round * 300));   // 0..1.2 s: closes inside the 3 s first-join window
+            consumer.Close();
+        }
+        // A member that does finish joining still gets partitions after the early closes.
+        using var last = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        {
+            BootstrapServers = cluster.BootstrapServers, GroupId = "early-close-g",
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky, SessionTimeoutMs = 6000,
+        }).Build();
+        using var stop = new CancellationTokenSource();
+        var loop = EmbeddedKafkaClusterTests.ConsumeLoop(last, "early-close", stop.Token);
+        await EmbeddedKafkaClusterTests.WaitUntil(() => last.Assignment.Count == 4, TimeSpan.FromSeconds(60));
+        stop.Cancel();
+        await loop;
+    }
+}

@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using StreamPersonalization.Kafka;
 using StreamPersonalization.Kafka.Embedded;
 using StreamPersonalization.Node.Tests.Support;
 using StreamPersonalization.Storage.Sqlite;
@@ -31,7 +32,7 @@ public sealed class BrokerFaultTests(ThreeBrokerKafkaFixture kafka, ITestOutputH
         kafka.Cluster.PushBrokerRequestErrors(2, KafkaApiKey.Produce, ErrorCode.NotLeaderForPartition, ErrorCode.RequestTimedOut, ErrorCode.NotEnoughReplicas);
         Assert.Equal(3, kafka.Cluster.PendingBrokerRequestErrors(2, KafkaApiKey.Produce));
         Assert.Equal(0, kafka.Cluster.PendingBrokerRequestErrors(1, KafkaApiKey.Produce));
-        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = kafka.Bootstrap, EnableIdempotence = true }).Build())
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = kafka.Bootstrap, EnableIdempotence = true }.WithJavaPartitioner()).Build())
         {
             var result = await producer.ProduceAsync(new TopicPartition(topic, 1), new Message<Null, string> { Value = "x" });
             Assert.Equal(0, result.Offset.Value);   // delivered once, after three failed attempts

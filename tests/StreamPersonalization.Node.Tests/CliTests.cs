@@ -1,5 +1,6 @@
 using System.Text;
 using Confluent.Kafka;
+using StreamPersonalization.Kafka;
 using StreamPersonalization.Node.Tests.Support;
 
 namespace StreamPersonalization.Node.Tests;
@@ -33,6 +34,32 @@ public sealed class CliTests(KafkaFixture kafka) : IDisposable
     }
 
     [Theory]
+    [InlineData("produce")]
+    [InlineData("run")]
+    public async Task Verb_WithoutLoadableLibrdkafka_FailsNamingWhatIsMissing(string verb)
+    {
+        // The program as installed, but with every packaged librdkafka build replaced by a file the loader rejects.
+        var program = Path.Combine(_dir, "program");
+        foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(program, Path.GetRelativePath(AppContext.BaseDirectory, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            if (Path.GetFileName(file).Contains("librdkafka", StringComparison.Ordinal)) File.WriteAllText(target, "not a library");
+            else File.Copy(file, target);   // a copy, not a link: the runtime resolves links to the original directory
+        }
+        string[] args = verb == "produce"
+            ? ["produce", "--bootstrap", kafka.Bootstrap, "--topic", "cli-nolib", "--count", "10"]
+            : ["run", "--bootstrap", kafka.Bootstrap, "--data-dir", _dir, "--urls", "none"];
+        using var process = NodeProcess.Start(args, program);
+        Assert.True(await process.WaitForExitAsync(TimeSpan.FromSeconds(30)), process.Log);
+        Assert.True(process.ExitCode == 2, $"exit code {process.ExitCode}:\n{process.Log}");
+        Assert.Contains("error: librdkafka", process.Log);
+        Assert.Contains("librdkafka.redist", process.Log);
+        Assert.Contains(Path.Combine(program, "runtimes", "linux-x64", "native", "centos8-librdkafka.so") + ":", process.Log);
+        Assert.DoesNotContain("   at ", process.Log);
+    }
+
+    [Theory]
     [InlineData("Node:CheckpointMaxRecords=0", "Node:CheckpointMaxRecords")]
     [InlineData("Storage:Provider=mysql", "Storage:Provider")]
     [InlineData("Sessions:Gap=00:00:00", "Sessions:Gap")]
@@ -52,7 +79,7 @@ public sealed class CliTests(KafkaFixture kafka) : IDisposable
         const string topic = "cli-health";
         kafka.Cluster.CreateTopic(topic, 2);
         foreach (var t in new[] { "cli-health-s", "cli-health-c", "cli-health-d", "cli-health-x", "cli-health-y", "cli-health-a" }) kafka.Cluster.CreateTopic(t, 2);
-        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = kafka.Bootstrap }).Build())
+        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = kafka.Bootstrap }.WithJavaPartitioner()).Build())
         {
             var ts = DateTimeOffset.UtcNow.AddMinutes(-1);
             var valid = $"{{\"event_id\":\"e1\",\"user_id\":\"u1\",\"type\":\"page_view\",\"ts\":\"{ts.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fff'Z'}\"}}";

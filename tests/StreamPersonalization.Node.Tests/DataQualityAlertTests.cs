@@ -25,7 +25,7 @@ public sealed class DataQualityAlertTests(KafkaFixture kafka) : IDisposable
         {
             BootstrapServers = kafka.Bootstrap, ClickstreamTopic = $"{name}-in", SessionsTopic = $"{name}-s", SegmentChangesTopic = $"{name}-c",
             DeadLetterTopic = $"{name}-d", ExperimentStatsTopic = $"{name}-x", ExperimentStateTopic = $"{name}-y", AlertsTopic = $"{name}-a",
-            ConsumerSettings = new() { ["session.timeout.ms"] = "6000" },
+            SessionTimeout = TimeSpan.FromSeconds(6),
         };
         foreach (var t in new[] { run.ClickstreamTopic, run.SessionsTopic, run.SegmentChangesTopic, run.DeadLetterTopic, run.ExperimentStatsTopic, run.ExperimentStateTopic, run.AlertsTopic })
             kafka.Cluster.CreateTopic(t, 1);

@@ -1,5 +1,6 @@
 using System.Text;
 using Confluent.Kafka;
+using StreamPersonalization.Kafka;
 using StreamPersonalization.Node.Kafka;
 using StreamPersonalization.Node.Tests.Support;
 using StreamPersonalization.Storage.Sqlite;
@@ -20,7 +21,7 @@ public sealed class DeadLetterTests(KafkaFixture kafka) : IDisposable
         var huge = Encoding.UTF8.GetBytes("{\"user_id\":\"u1\",\"pad\":\"" + new string('x', 950_000) + "\"}");
         var valid = Encoding.UTF8.GetBytes("{\"event_id\":\"e1\",\"user_id\":\"u1\",\"type\":\"page_view\",\"ts\":\"2026-11-22T10:00:00.000Z\",\"device\":\"mobile\",\"country\":\"DE\"}");
         var notJson = new byte[] { 0x7b, 0xff, 0x00, 0x41 };
-        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = kafka.Bootstrap, MessageMaxBytes = 2_000_000 }).Build())
+        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = kafka.Bootstrap, MessageMaxBytes = 2_000_000 }.WithJavaPartitioner()).Build())
         {
             var ts = new Timestamp(DateTimeOffset.Parse("2026-11-22T10:00:01Z"));
             var headers = new Headers { { "trace", "abc"u8.ToArray() } };

@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using StreamPersonalization.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 using StreamPersonalization.Core.Checkpoints;
 using StreamPersonalization.Node.Kafka;
@@ -25,7 +26,7 @@ public sealed class OffsetOutOfRangeTests(KafkaFixture kafka) : IDisposable
     {
         var topic = $"oor-{policy}".ToLowerInvariant();
         kafka.Cluster.CreateTopic(topic, 1);
-        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = kafka.Bootstrap, LingerMs = 0 }).Build())
+        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = kafka.Bootstrap, LingerMs = 0 }.WithJavaPartitioner()).Build())
         {
             var big = new byte[10_000];
             for (var i = 0; i < 1_000; i++) producer.Produce(topic, new Message<byte[], byte[]> { Key = "u1"u8.ToArray(), Value = big });

@@ -30,6 +30,7 @@ internal static class BenchCommand
         };
         command.SetAction(async (parse, ct) =>
         {
+            if (!StartupErrors.KafkaLoads()) return StartupErrors.ConfigurationError;
             var part = parse.GetValue(only);
             var settings = NodeSettings.Load(null);
             var table = new Table().AddColumns("measure", "result", "target");

@@ -24,6 +24,7 @@ internal static class ProduceCommand
         };
         command.SetAction((parse, ct) =>
         {
+            if (!StartupErrors.KafkaLoads()) return Task.FromResult(StartupErrors.ConfigurationError);
             var options = new ClickstreamGeneratorOptions
             {
                 Seed = parse.GetValue(seed), Users = parse.GetValue(users), BadRecordShare = parse.GetValue(badShare),

@@ -16,13 +16,29 @@ internal static class StartupErrors
         try
         {
             settings = load();
-            return true;
+            return KafkaLoads();
         }
         catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or InvalidOperationException or SegmentCatalogException
                                        or Storage.OptionsValidationException or FormatException)
         {
             Console.Error.WriteLine($"error: {ex.Message}");
             settings = null!;
+            return false;
+        }
+    }
+
+    /// <summary>Loads librdkafka (from the librdkafka.redist package) before a verb starts; where no build of it loads on
+    /// this machine, prints which files were tried and what each is missing, and returns false (exit code 2).</summary>
+    public static bool KafkaLoads()
+    {
+        try
+        {
+            Kafka.Native.KafkaNativeLibrary.EnsureLoaded();
+            return true;
+        }
+        catch (Kafka.Native.KafkaNativeLibraryException ex)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
             return false;
         }
     }

@@ -5,7 +5,8 @@ using Confluent.Kafka;
 namespace StreamPersonalization.Kafka.Embedded;
 
 /// <summary>
-/// An in-process Kafka broker cluster: librdkafka's mock cluster (librdkafka 2.0.2, Debian <c>librdkafka1</c>).
+/// An in-process Kafka broker cluster: librdkafka's mock cluster, in the librdkafka that Confluent.Kafka loaded from
+/// the <c>librdkafka.redist</c> package (2.16.0; see <see cref="Native.KafkaNativeLibrary"/>).
 /// It speaks the real Kafka protocol on 127.0.0.1 ports, so any client (Confluent.Kafka or other processes)
 /// can connect to <see cref="BootstrapServers"/>.
 /// </summary>
@@ -37,21 +38,13 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     public int BrokerCount { get; }
 
     /// <summary>Starts a mock cluster with <paramref name="brokers"/> brokers listening on 127.0.0.1.</summary>
-    /// <exception cref="InvalidOperationException">librdkafka is missing or the cluster could not start.</exception>
+    /// <exception cref="Native.KafkaNativeLibraryException">No build of librdkafka loads on this machine.</exception>
+    /// <exception cref="InvalidOperationException">The cluster could not start.</exception>
     public static EmbeddedKafkaCluster Start(int brokers = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(brokers, 1);
-        IntPtr conf;
-        try
-        {
-            conf = MockNative.rd_kafka_conf_new();
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            throw new InvalidOperationException(
-                "librdkafka (librdkafka.so.1, >= 2.0 with the mock cluster API) was not found; " +
-                "install it with `apt-get install librdkafka1`.", e);
-        }
+        Native.KafkaNativeLibrary.EnsureLoaded();
+        var conf = MockNative.rd_kafka_conf_new();
 
         var errstr = new byte[ErrStrSize];
         // The owner handle never produces; keep its own logging quiet.
@@ -116,7 +109,7 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     /// leader of some partitions, or a group coordinator) and can be counted with <see cref="PendingBrokerRequestErrors"/>.
     /// </summary>
     /// <remarks>Once a broker has had errors pushed for <paramref name="api"/>, it no longer consults the cluster-wide
-    /// errors of <see cref="PushRequestErrors"/> for that request type (librdkafka 2.0.2): use one kind per test.</remarks>
+    /// errors of <see cref="PushRequestErrors"/> for that request type (checked again on 2.16): use one kind per test.</remarks>
     public void PushBrokerRequestErrors(int brokerId, KafkaApiKey api, params ErrorCode[] errors)
     {
         ArgumentNullException.ThrowIfNull(errors);

@@ -3,12 +3,12 @@ using System.Runtime.InteropServices;
 namespace StreamPersonalization.Kafka.Embedded;
 
 /// <summary>
-/// P/Invoke declarations for the parts of librdkafka (rdkafka.h / rdkafka_mock.h, 2.0.2)
-/// needed to run the in-process mock cluster. Confluent.Kafka loads the same <c>librdkafka.so.1</c>.
+/// P/Invoke declarations for the parts of librdkafka (rdkafka.h / rdkafka_mock.h, 2.16)
+/// needed to run the in-process mock cluster. They bind to the library Confluent.Kafka loaded (<see cref="Native.KafkaNativeLibrary"/>).
 /// </summary>
 internal static class MockNative
 {
-    internal const string Lib = "librdkafka.so.1";
+    internal const string Lib = Native.KafkaNativeLibrary.ImportName;
 
     internal const int RD_KAFKA_PRODUCER = 0;
     internal const int RD_KAFKA_CONF_OK = 0;

@@ -44,9 +44,7 @@ public sealed class ExperimentStage(NodeOptions options, ExperimentOptions exper
     private void Loop(CancellationToken ct)
     {
         using var producer = clients.CreateProducer($"{options.NodeId}-experiments");
-        // Eager range assignment: the stage is light, and librdkafka 2.0.2's sticky assignor asserts (aborting the
-        // process) when a cooperative consumer is closed before its first assignment completes.
-        using var consumer = clients.CreateConsumerBuilder($"{options.NodeId}-experiments", options.ExperimentsGroupId, PartitionAssignmentStrategy.Range)
+        using var consumer = clients.CreateConsumerBuilder($"{options.NodeId}-experiments", options.ExperimentsGroupId, staticMember: true)
             .SetPartitionsAssignedHandler((_, parts) => parts.Select(Assign).ToList())
             .SetPartitionsRevokedHandler((_, parts) => { foreach (var p in parts) Revoke(p.Partition.Value, producer, checkpoint: true); })
             .SetPartitionsLostHandler((_, parts) => { foreach (var p in parts) _partitions.Remove(p.Partition.Value); })

@@ -20,7 +20,7 @@ public sealed class ExperimentStateReader(NodeOptions node, KafkaOptions kafka, 
     private void Loop(CancellationToken ct)
     {
         var group = $"sp-state-reader-{node.NodeId}-{Guid.NewGuid():N}";
-        using var consumer = clients.CreateConsumerBuilder($"{node.NodeId}-state-reader", group, PartitionAssignmentStrategy.Range)
+        using var consumer = clients.CreateConsumerBuilder($"{node.NodeId}-state-reader", group)
             .SetPartitionsAssignedHandler((_, parts) => parts.Select(p => new TopicPartitionOffset(p, Offset.Beginning)))
             .Build();
         consumer.Subscribe(kafka.ExperimentStateTopic);

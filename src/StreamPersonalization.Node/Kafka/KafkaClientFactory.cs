@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using StreamPersonalization.Kafka;
 
 namespace StreamPersonalization.Node.Kafka;
 
@@ -13,11 +14,14 @@ public interface IKafkaClientFactory
     /// <param name="onError">Called with every client-level error (fatal ones included), on a librdkafka thread.</param>
     IProducer<byte[], byte[]> CreateProducer(string clientId, Action<Error>? onError = null);
 
-    /// <param name="strategy">Partition assignment strategy; cooperative-sticky unless a stage needs another.</param>
-    ConsumerBuilder<byte[], byte[]> CreateConsumerBuilder(string clientId, string groupId, PartitionAssignmentStrategy strategy = PartitionAssignmentStrategy.CooperativeSticky);
+    /// <param name="staticMember">Whether the consumer is a static member (KIP-345) of <paramref name="groupId"/> with
+    /// <c>group.instance.id</c> = <paramref name="clientId"/>, when <c>Kafka:StaticMembership</c> allows it. For groups whose
+    /// members keep their identity across restarts (one per node), not for a group made anew by every process.</param>
+    ConsumerBuilder<byte[], byte[]> CreateConsumerBuilder(string clientId, string groupId, bool staticMember = false);
 }
 
-/// <summary>Clients with the settings the node relies on (idempotent producer, manual commits, cooperative-sticky).</summary>
+/// <summary>Clients with the settings the node relies on (idempotent producer with the Java client's partitioner,
+/// manual offset storage, cooperative-sticky assignment, static membership).</summary>
 public sealed class KafkaClientFactory(KafkaOptions options, ILogger? log = null) : IKafkaClientFactory
 {
     public IProducer<byte[], byte[]> CreateProducer(string clientId, Action<Error>? onError = null)
@@ -32,7 +36,7 @@ public sealed class KafkaClientFactory(KafkaOptions options, ILogger? log = null
             BatchSize = 512 * 1024,
             QueueBufferingMaxMessages = 500_000,
             MessageTimeoutMs = 120_000,
-        };
+        }.WithJavaPartitioner();
         foreach (var (key, value) in options.ClientSettings) config.Set(key, value);   // configuration wins over defaults
         var logger = log ?? NullLogger.Instance;
         // librdkafka would otherwise print to stderr; delivery failures themselves reach the shard's DeliveryTracker.
@@ -46,7 +50,11 @@ public sealed class KafkaClientFactory(KafkaOptions options, ILogger? log = null
             .Build();
     }
 
-    public ConsumerBuilder<byte[], byte[]> CreateConsumerBuilder(string clientId, string groupId, PartitionAssignmentStrategy strategy = PartitionAssignmentStrategy.CooperativeSticky)
+    public ConsumerBuilder<byte[], byte[]> CreateConsumerBuilder(string clientId, string groupId, bool staticMember = false) =>
+        new(ConsumerConfig(clientId, groupId, staticMember));
+
+    /// <summary>The settings of <see cref="CreateConsumerBuilder"/>'s consumers.</summary>
+    public ConsumerConfig ConsumerConfig(string clientId, string groupId, bool staticMember = false)
     {
         var config = new ConsumerConfig
         {
@@ -59,9 +67,12 @@ public sealed class KafkaClientFactory(KafkaOptions options, ILogger? log = null
             AutoCommitIntervalMs = 1_000,
             EnableAutoOffsetStore = false,
             AutoOffsetReset = AutoOffsetReset.Error, // an offset that fell off the log is reported, never skipped silently
-            PartitionAssignmentStrategy = strategy,
-            SessionTimeoutMs = 10_000,
-            HeartbeatIntervalMs = 1_000,
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+            // A restarted static member rejoins under its old identity and gets its partitions back without a rebalance
+            // (on a broker that implements KIP-345; librdkafka's mock treats it as a new member, see the Kafka README).
+            GroupInstanceId = staticMember && options.StaticMembership ? clientId : null,
+            SessionTimeoutMs = (int)options.SessionTimeout.TotalMilliseconds,
+            HeartbeatIntervalMs = (int)options.HeartbeatInterval.TotalMilliseconds,
             MaxPollIntervalMs = 300_000,
             FetchWaitMaxMs = 50,
             QueuedMaxMessagesKbytes = 64 * 1024,
@@ -69,6 +80,6 @@ public sealed class KafkaClientFactory(KafkaOptions options, ILogger? log = null
             ConsumeResultFields = "timestamp,headers",
         };
         foreach (var (key, value) in options.ClientSettings.Concat(options.ConsumerSettings)) config.Set(key, value);
-        return new ConsumerBuilder<byte[], byte[]>(config);
+        return config;
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Confluent.Kafka;
+using StreamPersonalization.Kafka;
 using StreamPersonalization.Core.Synthetic;
 
 namespace StreamPersonalization.Node.Kafka;
@@ -68,5 +69,5 @@ public sealed class SyntheticProducer(IProducer<byte[], byte[]> producer, string
             BatchSize = 1024 * 1024,
             QueueBufferingMaxMessages = 1_000_000,
             QueueBufferingMaxKbytes = 1024 * 1024,
-        }).Build();
+        }.WithJavaPartitioner()).Build();
 }

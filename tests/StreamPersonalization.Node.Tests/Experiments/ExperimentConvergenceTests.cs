@@ -58,7 +58,7 @@ public sealed class ExperimentConvergenceTests(KafkaFixture kafka) : IAsyncLifet
         {
             BootstrapServers = kafka.Bootstrap, ClickstreamTopic = $"clicks-{name}", SessionsTopic = $"sessions-{name}", SegmentChangesTopic = $"segments-{name}",
             DeadLetterTopic = $"dlq-{name}", ExperimentStatsTopic = $"xstats-{name}", ExperimentStateTopic = $"xstate-{name}", AlertsTopic = $"alerts-{name}",
-            ConsumerSettings = new() { ["session.timeout.ms"] = "6000" },
+            SessionTimeout = TimeSpan.FromSeconds(6),
         };
         foreach (var t in new[] { _run.ClickstreamTopic, _run.SessionsTopic, _run.SegmentChangesTopic, _run.DeadLetterTopic, _run.ExperimentStatsTopic, _run.ExperimentStateTopic, _run.AlertsTopic })
             kafka.Cluster.CreateTopic(t, PipelineScenario.Partitions);

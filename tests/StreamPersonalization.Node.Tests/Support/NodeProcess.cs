@@ -15,9 +15,10 @@ public sealed class NodeProcess : IDisposable
 
     private NodeProcess(Process process) => _process = process;
 
-    public static NodeProcess Start(IEnumerable<string> args)
+    /// <param name="programDirectory">Where sp.dll is (default: this test's output, which has the program beside it).</param>
+    public static NodeProcess Start(IEnumerable<string> args, string? programDirectory = null)
     {
-        var spDll = Path.Combine(AppContext.BaseDirectory, "sp.dll");
+        var spDll = Path.Combine(programDirectory ?? AppContext.BaseDirectory, "sp.dll");
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = StreamPersonalization.Tests.RepoPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(spDll);
         foreach (var a in args) info.ArgumentList.Add(a);

@@ -81,7 +81,7 @@ public sealed class PipelineScenario
             BootstrapServers = Kafka.Bootstrap, ClickstreamTopic = Input,
             SessionsTopic = $"sessions-{Input}-{run}", SegmentChangesTopic = $"segments-{Input}-{run}", DeadLetterTopic = $"dlq-{Input}-{run}",
             ExperimentStatsTopic = $"xstats-{Input}-{run}", ExperimentStateTopic = $"xstate-{Input}-{run}", AlertsTopic = $"alerts-{Input}-{run}",
-            ConsumerSettings = new() { ["session.timeout.ms"] = "6000" },
+            SessionTimeout = TimeSpan.FromSeconds(6),
         };
         foreach (var t in new[] { k.SessionsTopic, k.SegmentChangesTopic, k.DeadLetterTopic, k.ExperimentStatsTopic, k.ExperimentStateTopic, k.AlertsTopic }) Kafka.Cluster.CreateTopic(t, Partitions);
         return k;

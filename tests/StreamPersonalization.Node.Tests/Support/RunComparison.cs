@@ -19,7 +19,7 @@ public static class RunComparison
         "--set", $"Kafka:ClickstreamTopic={run.ClickstreamTopic}", "--set", $"Kafka:SessionsTopic={run.SessionsTopic}",
         "--set", $"Kafka:SegmentChangesTopic={run.SegmentChangesTopic}", "--set", $"Kafka:DeadLetterTopic={run.DeadLetterTopic}", "--set", $"Kafka:ExperimentStatsTopic={run.ExperimentStatsTopic}",
         "--set", $"Kafka:ExperimentStateTopic={run.ExperimentStateTopic}", "--set", $"Kafka:AlertsTopic={run.AlertsTopic}", "--set", $"Node:ExperimentsGroupId={group}-experiments",
-        "--set", "Kafka:ConsumerSettings:session.timeout.ms=6000", "--set", $"Node:GroupId={group}",
+        "--set", "Kafka:SessionTimeout=00:00:06", "--set", $"Node:GroupId={group}",
         "--set", "Node:CheckpointInterval=00:00:00.100", "--set", "Node:CheckpointMaxRecords=500",
         "--set", "Sessions:Grace=00:00:30", "--set", "Sessions:MaxLength=01:00:00",
         // The clean run and the reference model work on raw ids with every property unread.
