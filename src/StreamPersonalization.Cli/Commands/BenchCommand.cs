@@ -26,7 +26,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Benchmarks: engine-only events/s, end-to-end events/s (embedded Kafka + SQLite), bytes per user entity.")
         {
             engineEvents, e2eRecords, e2ePartitions, memoryUsers, assignCalls, httpRate, httpSeconds, httpUsers, httpGeneratorProcess, only,
-            ScaleBenchmark.Postgres, ScaleBenchmark.Records, ScaleBenchmark.ReadyUsers,
+            ScaleBenchmark.Postgres, ScaleBenchmark.Records, ScaleBenchmark.ReadyUsers, ScaleBenchmark.SessionTimeout,
         };
         command.SetAction(async (parse, ct) =>
         {

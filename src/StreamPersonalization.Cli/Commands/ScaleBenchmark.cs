@@ -20,15 +20,18 @@ internal static class ScaleBenchmark
 {
     public static readonly Option<string?> Postgres = new("--postgres") { Description = "PostgreSQL connection string for the scale benchmark (each run gets its own schema); without it the nodes share one SQLite file." };
     public static readonly Option<int> Records = new("--scale-records") { Description = "Records of the pre-produced log for the scale benchmark.", DefaultValueFactory = _ => 400_000 };
+    public static readonly Option<TimeSpan?> SessionTimeout = new("--scale-session-timeout") { Description = "Kafka:SessionTimeout of the scale benchmark's nodes (default: the node default, 6 s); bounds the failover figure." };
     public static readonly Option<int> ReadyUsers = new("--scale-ready-users") { Description = "Stored users before the readiness measurement of the scale benchmark.", DefaultValueFactory = _ => 100_000 };
 
     private const int Partitions = 24;           // the mock keeps ≤ 5 MB per partition: 400,000 records fit in 24
     private const int SteadyRate = 6_000;        // records/s of new input while a node is killed
+    private static TimeSpan s_sessionTimeout;
 
     public static async Task RunAsync(ParseResult parse, Table table, CancellationToken ct)
     {
         var postgres = parse.GetValue(Postgres);
         var records = parse.GetValue(Records);
+        s_sessionTimeout = parse.GetValue(SessionTimeout) ?? new KafkaOptions().SessionTimeout;
         using var cluster = EmbeddedKafkaCluster.Start(brokers: 1);
         var dir = Directory.CreateTempSubdirectory("sp-bench-scale-").FullName;
         var clock = Stopwatch.StartNew();
@@ -114,7 +117,7 @@ internal static class ScaleBenchmark
             }, survivors, TimeSpan.FromMinutes(3), ct);
             table.AddRow($"scale: SIGKILL of 1 of 3 nodes ({partitions.Count} partitions) under {SteadyRate:N0} records/s → its partitions checkpointed again on the survivors",
                 $"[bold]{resumed.Values.Max().TotalSeconds:F1} s[/] (first partition after {resumed.Values.Min().TotalSeconds:F1} s)",
-                $"Kafka:SessionTimeout {new KafkaOptions().SessionTimeout.TotalSeconds:F0} s until the mock drops the member, + its join window (session timeout − 1 s)");
+                $"Kafka:SessionTimeout {s_sessionTimeout.TotalSeconds:F0} s until the mock drops the member, + its join window (session timeout − 1 s)");
         }
         finally
         {
@@ -183,6 +186,7 @@ internal static class ScaleBenchmark
         "--set", $"Kafka:ClickstreamTopic={input}", "--set", $"Kafka:SessionsTopic={run}-sessions", "--set", $"Kafka:SegmentChangesTopic={run}-segments",
         "--set", $"Kafka:DeadLetterTopic={run}-dlq", "--set", $"Kafka:ExperimentStatsTopic={run}-xstats", "--set", $"Kafka:ExperimentStateTopic={run}-xstate",
         "--set", $"Kafka:AlertsTopic={run}-alerts", "--set", $"Node:GroupId=bench-{run}", "--set", $"Node:ExperimentsGroupId=bench-{run}-experiments",
+        "--set", $"Kafka:SessionTimeout={s_sessionTimeout:c}",
     ];
 
     private static void CreateOutputTopics(EmbeddedKafkaCluster cluster, string run)
