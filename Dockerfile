@@ -47,6 +47,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY --from=build /app ./
 COPY config/ ./config/
+COPY hocon/ ./hocon/
 
 # Node:DataDirectory (default "data" = /app/data). With Storage:Provider=postgres nothing durable
 # lives there; with sqlite it holds sp.db and must be a volume. Owned by the non-root user.
