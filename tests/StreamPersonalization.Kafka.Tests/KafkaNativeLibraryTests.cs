@@ -25,12 +25,12 @@ public sealed class KafkaNativeLibraryTests
     }
 
     [Fact]
-    public void EmbeddedClusterAndClients_ShareOneLibrdkafka()
+    public async Task EmbeddedClusterAndClients_ShareOneLibrdkafka()
     {
         using var cluster = EmbeddedKafkaCluster.Start();
         cluster.CreateTopic("one-lib", 1);
         using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build();
-        var delivered = producer.ProduceAsync("one-lib", new Message<Null, string> { Value = "x" }).GetAwaiter().GetResult();
+        var delivered = await producer.ProduceAsync("one-lib", new Message<Null, string> { Value = "x" });
         Assert.Equal(PersistenceStatus.Persisted, delivered.Status);
         // One mapped librdkafka file in the process: the mock cluster's P/Invoke did not load a second copy.
         var mapped = Assert.Single(MappedLibrdkafkaFiles());
