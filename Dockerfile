@@ -21,6 +21,7 @@ COPY Directory.Build.props ./
 COPY src/StreamPersonalization.Core/StreamPersonalization.Core.csproj       src/StreamPersonalization.Core/
 COPY src/StreamPersonalization.Storage/StreamPersonalization.Storage.csproj src/StreamPersonalization.Storage/
 COPY src/StreamPersonalization.Kafka/StreamPersonalization.Kafka.csproj     src/StreamPersonalization.Kafka/
+COPY src/StreamPersonalization.Runtime/StreamPersonalization.Runtime.csproj src/StreamPersonalization.Runtime/
 COPY src/StreamPersonalization.Node/StreamPersonalization.Node.csproj       src/StreamPersonalization.Node/
 COPY src/StreamPersonalization.Cli/StreamPersonalization.Cli.csproj         src/StreamPersonalization.Cli/
 RUN dotnet restore src/StreamPersonalization.Cli/StreamPersonalization.Cli.csproj
@@ -64,6 +65,7 @@ USER $APP_UID
 # HTTP (/healthz, /readyz, /metrics, /v1) listens on Http:Urls, 127.0.0.1:8080 by default: set
 # SP__Http__Urls=http://0.0.0.0:8080 in a container (docker-compose.yml and deploy/ do). dotnet runs as
 # PID 1 and handles SIGTERM itself (graceful shutdown, see RUNBOOK.md).
-EXPOSE 8080
+# Akka remoting (cluster membership) on 4053: SP_AKKA_HOSTNAME / SP_AKKA_PUBLIC_HOSTNAME set where nodes meet.
+EXPOSE 8080 4053
 ENTRYPOINT ["dotnet", "/app/sp.dll"]
 CMD ["run"]

@@ -14,6 +14,7 @@ var root = new RootCommand("sp: StreamPersonalization, a streaming personalizati
     ProduceCommand.Create(),
     BenchCommand.Create(),
     LoadgenCommand.Create(),
+    ClusterCommand.Create(),
 };
 // Verbs handle SIGTERM/SIGINT themselves (ShutdownSignal): the node drains and checkpoints within
 // Node:ShutdownTimeout and the verb returns its own exit code.

@@ -224,10 +224,13 @@ public sealed class StreamNode : IAsyncDisposable
         try
         {
             var checkpoint = _store.LoadCheckpointAsync(ShardRunner.Scope, partition).GetAwaiter().GetResult();
-            var shard = new UserShard(partition, _shardOptions, _catalog, output, new StoreEntitySource(_store, ShardRunner.Scope, partition), _experiments, CurrentExperiments);
+            var source = new StoreEntitySource(_store, ShardRunner.Scope, partition);
+            var shard = new UserShard(partition, _shardOptions, _catalog, output, source, _experiments, CurrentExperiments);
             shard.RestoreShardState(checkpoint?.ShardState);
             shard.RestoreTimers(_store.LoadTimersAsync(ShardRunner.Scope, partition).GetAwaiter().GetResult());
             runner = new ShardRunner(_kafka.ClickstreamTopic, _kafka.ExperimentStatsTopic, partition, shard, _store, output, checkpoint, _options, logger, _time, dataQuality: _dataQuality);
+            var owner = runner;
+            source.ExpectedNextOffset = () => owner.StoredOffset;
             runner.Start();
             _log.LogInformation("Shard {Partition} started at offset {Offset} (watermark {Watermark})", partition, checkpoint?.NextOffset ?? 0, checkpoint?.WatermarkMs);
         }

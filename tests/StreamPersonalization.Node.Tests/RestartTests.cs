@@ -38,11 +38,8 @@ public sealed class RestartTests(KafkaFixture kafka, ITestOutputHelper output) :
 
     private async Task RunAsync(string name, ICheckpointStore killedStore, string[] storeArgs)
     {
-        var scenario = new PipelineScenario(kafka, $"restart-{name}", seed: 17, count: 48_000, users: 300);
-
-        var cleanRun = scenario.KafkaFor("clean");
-        await using var cleanStore = new SqliteCheckpointStore(new SqliteStoreOptions { Path = Path.Combine(_dir, "clean.db") });
-        await InProcessNode.RunToEndAsync(scenario, cleanRun, cleanStore, $"restart-{name}-clean");
+        // The input arrives in steps, one more after each kill, so the first kills land mid-stream however fast the node is.
+        var scenario = new PipelineScenario(kafka, $"restart-{name}", seed: 17, count: 48_000, users: 300, produceNow: 12_000);
 
         var killedRun = scenario.KafkaFor("killed");
         await killedStore.InitializeAsync();
@@ -60,9 +57,11 @@ public sealed class RestartTests(KafkaFixture kafka, ITestOutputHelper output) :
             node.Kill();
             var after = await PipelineScenario.CheckpointedAsync(killedStore);
             if (after < scenario.Count) midStream++;
-            output.WriteLine($"SIGKILL with {after} of {scenario.Count} records checkpointed");
+            output.WriteLine($"SIGKILL with {after} of {scenario.Count} records checkpointed ({scenario.Produced} produced)");
+            scenario.ProduceMore(12_000);
         }
         Assert.True(midStream >= 2, $"only {midStream} of {Kills} kills happened before the end of the input");
+        scenario.ProduceRest();
         using (var last = NodeProcess.Start(args))
         {
             await WaitForAsync(() => PipelineScenario.CheckpointedAsync(killedStore), scenario.Count, last);
@@ -71,6 +70,9 @@ public sealed class RestartTests(KafkaFixture kafka, ITestOutputHelper output) :
             Assert.True(last.ExitCode == 0, $"exit code {last.ExitCode}; log:\n{last.Log}");
         }
 
+        var cleanRun = scenario.KafkaFor("clean");
+        await using var cleanStore = new SqliteCheckpointStore(new SqliteStoreOptions { Path = Path.Combine(_dir, "clean.db") });
+        await InProcessNode.RunToEndAsync(scenario, cleanRun, cleanStore, $"restart-{name}-clean");
         await RunComparison.AssertSameAsync(scenario, cleanStore, cleanRun, killedStore, killedRun, output);
     }
 

@@ -89,6 +89,25 @@ public abstract partial class CheckpointStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Owned_entity_load_is_fenced_on_the_owners_checkpoint()
+    {
+        // Before any checkpoint the owner expects none.
+        Assert.Null(await Store.LoadOwnedEntityAsync(Scope, 0, "u", expectedNextOffset: null));
+        await Store.CommitAsync(Batch(null, 10, entities: [Upsert("u", [1])]));
+        Assert.Equal([1], await Store.LoadOwnedEntityAsync(Scope, 0, "u", expectedNextOffset: 10));
+        Assert.Null(await Store.LoadOwnedEntityAsync(Scope, 0, "never-stored", expectedNextOffset: 10));
+
+        // Another shard took the partition over from offset 10 and committed newer state: the old owner must not see it.
+        await Store.CommitAsync(Batch(10, 25, entities: [Upsert("u", [2])]));
+        var stale = await Assert.ThrowsAsync<CheckpointConflictException>(() => Store.LoadOwnedEntityAsync(Scope, 0, "u", expectedNextOffset: 10));
+        Assert.Equal((10L, 25L), (stale.Expected, stale.Actual));
+        await Assert.ThrowsAsync<CheckpointConflictException>(() => Store.LoadOwnedEntityAsync(Scope, 0, "u", expectedNextOffset: null));
+        Assert.Equal([2], await Store.LoadOwnedEntityAsync(Scope, 0, "u", expectedNextOffset: 25));
+        // Other partitions are fenced on their own checkpoints.
+        Assert.Null(await Store.LoadOwnedEntityAsync(Scope, 1, "u", expectedNextOffset: null));
+    }
+
+    [Fact]
     public async Task Null_state_deletes_the_entity()
     {
         await Store.CommitAsync(Batch(null, 10, entities: [Upsert("a", [1]), Upsert("b", [2])]));

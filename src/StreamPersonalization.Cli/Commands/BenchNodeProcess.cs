@@ -41,7 +41,7 @@ internal sealed partial class BenchNodeProcess : IDisposable
     /// <summary>Starts <c>sp run</c> with <paramref name="args"/> (after "run") in the current directory.</summary>
     public static BenchNodeProcess Start(string id, IEnumerable<string> args, Stopwatch clock)
     {
-        var process = Process.Start(SpProcess.StartInfo(args.Prepend("run"))) ?? throw new InvalidOperationException("could not start sp run");
+        var process = Process.Start(SpProcess.StartInfo(args.Prepend("run").Append("--akka-port").Append("0"))) ?? throw new InvalidOperationException("could not start sp run");
         var node = new BenchNodeProcess(id, process, clock);
         process.OutputDataReceived += (_, e) => node.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);

@@ -26,6 +26,29 @@ internal static class CommonOptions
 
     public static Option<string?> Bootstrap(string description) => new("--bootstrap") { Description = description };
 
+    /// <summary>Akka remoting and joining flags of <c>run</c> and <c>demo</c>; they override hocon/ and SP_AKKA_* variables.</summary>
+    public sealed record AkkaFlags(Option<string?> Host, Option<int?> Port, Option<string?> Seeds)
+    {
+        public Dictionary<string, string> Overrides(ParseResult parse)
+        {
+            var result = new Dictionary<string, string>();
+            if (parse.GetValue(Host) is { } host) result["akka.remote.dot-netty.tcp.hostname"] = host;
+            if (parse.GetValue(Port) is { } port) result["akka.remote.dot-netty.tcp.port"] = port.ToString(CultureInfo.InvariantCulture);
+            if (parse.GetValue(Seeds) is { } seeds) result["akka.cluster.seed-nodes"] = seeds;
+            return result;
+        }
+    }
+
+    public static AkkaFlags AkkaOptions(int? defaultPort = null) => new(
+        new Option<string?>("--akka-host") { Description = "Host Akka remoting binds (akka.remote.dot-netty.tcp.hostname; env SP_AKKA_HOSTNAME). Default from hocon/: 127.0.0.1." },
+        new Option<int?>("--akka-port")
+        {
+            Description = "Akka remoting TCP port (akka.remote.dot-netty.tcp.port; env SP_AKKA_PORT); 0 picks a free one. Default from hocon/: 4053" +
+                          (defaultPort is { } p ? $"; this verb: {p}." : "."),
+            DefaultValueFactory = defaultPort is { } d ? _ => d : null!,
+        },
+        new Option<string?>("--seeds") { Description = "Comma-separated seed nodes, e.g. akka.tcp://sp@10.0.0.5:4053 (akka.cluster.seed-nodes; env SP_AKKA_SEEDS). None: the node forms a one-node cluster unless discovery is on." });
+
     public static TimeSpan? ParseDuration(ArgumentResult r)
     {
         var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";

@@ -27,9 +27,10 @@ internal static class DemoCommand
         var seed = new Option<long>("--seed") { Description = "Generator seed.", DefaultValueFactory = _ => 42 };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level of the node.", DefaultValueFactory = _ => LogLevel.Warning };
         var urls = new Option<string?>("--urls") { Description = "HTTP listener for the /v1 API and health (Http:Urls), default http://127.0.0.1:8080; \"none\" disables it." };
-        var command = new Command("demo", "Run everything embedded (Kafka mock cluster, SQLite, node, generator) and show live figures.")
+        var akka = CommonOptions.AkkaOptions(defaultPort: 0);
+        var command = new Command("demo", "Run everything embedded (Kafka mock cluster, SQLite, a one-node Akka cluster, node, generator) and show live figures.")
         {
-            config, set, duration, rate, users, seed, logLevel, urls,
+            config, set, duration, rate, users, seed, logLevel, urls, akka.Host, akka.Port, akka.Seeds,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -40,7 +41,7 @@ internal static class DemoCommand
                     var loaded = NodeSettings.Load(parse.GetValue(config), overrides);
                     return (loaded with { Sqlite = new() { Path = Path.Combine(loaded.Node.DataDirectory, "demo.db") }, StorageProvider = "sqlite" })
                         .Validate(embeddedKafka: true);
-                }, out var settings))
+                }, out var settings) || !StartupErrors.TryLoadAkka(settings, akka.Overrides(parse), out var akkaConfig))
                 return StartupErrors.ConfigurationError;
             Directory.CreateDirectory(settings.Node.DataDirectory);
             foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(settings.Sqlite.Path + suffix);
@@ -48,12 +49,12 @@ internal static class DemoCommand
             generator.Validate();
             using var loggers = Logging.Create(parse.GetValue(logLevel));
             using var signal = new ShutdownSignal(ct);
-            return await RunAsync(settings, generator, parse.GetValue(rate), parse.GetValue(duration), loggers, signal.Token);
+            return await RunAsync(settings, akkaConfig, generator, parse.GetValue(rate), parse.GetValue(duration), loggers, signal.Token);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(NodeSettings settings, ClickstreamGeneratorOptions generator, double rate, TimeSpan? duration, ILoggerFactory loggers, CancellationToken ct)
+    private static async Task<int> RunAsync(NodeSettings settings, Akka.Configuration.Config akkaConfig, ClickstreamGeneratorOptions generator, double rate, TimeSpan? duration, ILoggerFactory loggers, CancellationToken ct)
     {
         AnsiConsole.MarkupLine("[bold]StreamPersonalization demo[/]: starting embedded Kafka…");
         using var cluster = EmbeddedKafkaCluster.Start(brokers: 3);
@@ -68,12 +69,14 @@ internal static class DemoCommand
         var shardOptions = settings.Shards with { Privacy = settings.Privacy.ShardPrivacy(pseudonymizer) };
         await using var wiring = await NodeWiring.CreateAsync(settings, kafka, catalog, store, shardOptions, pseudonymizer, loggers, ct);
         var node = wiring.Node;
+        await using var runtime = await NodeRuntimeWiring.StartAsync(settings, akkaConfig, node, loggers.CreateLogger("sp.demo"));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (duration is { } d) stop.CancelAfter(d);
         var nodeTask = node.RunAsync(stop.Token);
+        runtime.OnDrain("drain-user-stage", async () => { stop.Cancel(); try { await nodeTask; } catch (Exception) { } });
         var stageTask = wiring.CreateStage(settings, kafka, store, loggers)?.RunAsync(stop.Token) ?? Task.CompletedTask;
         await using var cohorts = StreamPersonalization.Node.Privacy.CohortReleaseService.Start(settings, kafka, catalog, store, loggers, stop.Token);
-        await using var http = settings.Http.Disabled ? null : await HealthEndpoints.StartAsync(node, settings.Http, wiring.Serving?.Services, loggers, ct, cohorts.Releases);
+        await using var http = settings.Http.Disabled ? null : await HealthEndpoints.StartAsync(node, settings.Http, wiring.Serving?.Services, loggers, ct, cohorts.Releases, runtime);
         if (http is not null) AnsiConsole.MarkupLine($"HTTP API at [blue]{settings.Http.Urls.EscapeMarkup()}[/]: /v1/assignments/exp-checkout-1?user=u1, /v1/experiments/exp-checkout-1, /healthz");
 
         using var producer = SyntheticProducer.CreateBulkProducer(cluster.BootstrapServers);
@@ -96,6 +99,7 @@ internal static class DemoCommand
             (lastRecords, lastTime) = (records, now);
             Print(node, publisher, tally, perSecond, now);
         }
+        await runtime.ShutdownAsync();   // drains the node (every shard checkpoints), then leaves the cluster
         await Task.WhenAll(nodeTask, produceTask, tallyTask, stageTask);
         AnsiConsole.MarkupLine($"[bold]stopped[/] after {clock.Elapsed:hh\\:mm\\:ss}: every shard checkpointed to {settings.Sqlite.Path.EscapeMarkup()}; produced {publisher.Delivered:N0} records.");
         return node.HadFailures ? 3 : 0;

@@ -27,6 +27,23 @@ internal static class StartupErrors
         }
     }
 
+    /// <summary>Loads and validates the node's Akka configuration (hocon/, SP_AKKA_* variables, <paramref name="overrides"/>);
+    /// a bad value is reported naming the HOCON key or file (exit code 2).</summary>
+    public static bool TryLoadAkka(NodeSettings settings, IReadOnlyDictionary<string, string> overrides, out Akka.Configuration.Config config)
+    {
+        try
+        {
+            config = Runtime.Hocon.AkkaConfigLoader.Load(settings.Akka, overrides);
+            return true;
+        }
+        catch (Exception ex) when (ex is Runtime.Hocon.HoconConfigurationException or ArgumentException)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
+            config = null!;
+            return false;
+        }
+    }
+
     /// <summary>Loads librdkafka (from the librdkafka.redist package) before a verb starts; where no build of it loads on
     /// this machine, prints which files were tried and what each is missing, and returns false (exit code 2).</summary>
     public static bool KafkaLoads()

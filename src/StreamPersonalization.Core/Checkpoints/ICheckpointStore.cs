@@ -23,6 +23,23 @@ public interface ICheckpointStore : IAsyncDisposable
     /// <summary>The stored state of one entity, or null if it has none.</summary>
     Task<byte[]?> LoadEntityAsync(string scope, int partition, string key, CancellationToken ct = default);
 
+    /// <summary>
+    /// The stored state of one entity, for the shard that owns the partition since the checkpoint at
+    /// <paramref name="expectedNextOffset"/> (null: no checkpoint yet). The entity and the partition's checkpoint are
+    /// read in one snapshot; when the checkpoint has moved, another shard took the partition over (this one is a
+    /// zombie: frozen, partitioned away, fenced) and the stored state is newer than its own, so this throws
+    /// <see cref="CheckpointConflictException"/> instead of handing it state it must not build outputs on.
+    /// </summary>
+    /// <remarks>The default reads the entity first and the checkpoint second: a takeover that committed before the
+    /// entity read is visible to the later checkpoint read too, so a stale owner never gets newer state unnoticed.</remarks>
+    async Task<byte[]?> LoadOwnedEntityAsync(string scope, int partition, string key, long? expectedNextOffset, CancellationToken ct = default)
+    {
+        var state = await LoadEntityAsync(scope, partition, key, ct).ConfigureAwait(false);
+        var checkpoint = await LoadCheckpointAsync(scope, partition, ct).ConfigureAwait(false);
+        if (checkpoint?.NextOffset != expectedNextOffset) throw new CheckpointConflictException(scope, partition, expectedNextOffset, checkpoint?.NextOffset);
+        return state;
+    }
+
     /// <summary>Every entity of the partition that has a pending timer (to rebuild the timer queue on start).</summary>
     Task<IReadOnlyList<EntityTimer>> LoadTimersAsync(string scope, int partition, CancellationToken ct = default);
 

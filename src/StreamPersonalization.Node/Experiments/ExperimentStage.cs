@@ -46,7 +46,7 @@ public sealed class ExperimentStage(NodeOptions options, ExperimentOptions exper
         using var producer = clients.CreateProducer($"{options.NodeId}-experiments");
         using var consumer = clients.CreateConsumerBuilder($"{options.NodeId}-experiments", options.ExperimentsGroupId, staticMember: true)
             .SetPartitionsAssignedHandler((_, parts) => parts.Select(Assign).ToList())
-            .SetPartitionsRevokedHandler((_, parts) => { foreach (var p in parts) Revoke(p.Partition.Value, producer, checkpoint: true); })
+            .SetPartitionsRevokedHandler((_, parts) => { foreach (var p in parts) Revoke(p.Partition.Value, producer); })
             .SetPartitionsLostHandler((_, parts) => { foreach (var p in parts) _partitions.Remove(p.Partition.Value); })
             .Build();
         consumer.Subscribe(kafka.ExperimentStatsTopic);
@@ -62,7 +62,11 @@ public sealed class ExperimentStage(NodeOptions options, ExperimentOptions exper
                     WithStoreRetries(() => partition.Apply(record.Offset.Value, delta), $"applying {record.Partition.Value}@{record.Offset.Value}", ct);
                 }
                 if (Stopwatch.GetElapsedTime(lastCheckpoint) < experiments.SnapshotInterval) continue;
-                foreach (var p in _partitions.Values) WithStoreRetries(() => Checkpoint(p, producer), $"checkpointing partition {p.Partition}", ct);
+                foreach (var p in _partitions.Values.ToList())
+                {
+                    try { WithStoreRetries(() => Checkpoint(p, producer), $"checkpointing partition {p.Partition}", ct); }
+                    catch (CheckpointConflictException e) { Refence(consumer, p.Partition, e); }
+                }
                 lastCheckpoint = Stopwatch.GetTimestamp();
             }
         }
@@ -104,10 +108,25 @@ public sealed class ExperimentStage(NodeOptions options, ExperimentOptions exper
         return new TopicPartitionOffset(tp, checkpoint is null ? Offset.Beginning : new Offset(checkpoint.NextOffset));
     }
 
-    private void Revoke(int partition, IProducer<byte[], byte[]> producer, bool checkpoint)
+    private void Revoke(int partition, IProducer<byte[], byte[]> producer)
     {
         if (!_partitions.Remove(partition, out var p)) return;
-        if (checkpoint) Checkpoint(p, producer);
+        try { Checkpoint(p, producer); }
+        catch (CheckpointConflictException e)
+        {
+            // Another node committed this partition after we loaded it (we were frozen or cut off): its checkpoint stands.
+            _log.LogWarning("Experiments partition {Partition}: final checkpoint fenced ({Error}); the current owner's checkpoint stands", partition, e.Message);
+        }
+    }
+
+    /// <summary>Another stage committed this partition since we loaded it (a node that was frozen or cut off while
+    /// still assigned): drop what we hold and continue from the stored checkpoint, as a newly assigned partition.</summary>
+    private void Refence(IConsumer<byte[], byte[]> consumer, int partition, CheckpointConflictException e)
+    {
+        var tp = new TopicPartition(kafka.ExperimentStatsTopic, partition);
+        var resumeAt = Assign(tp);
+        consumer.Seek(resumeAt);
+        _log.LogWarning("Experiments partition {Partition}: checkpoint fenced ({Error}); reloaded and resumed from {Offset}", partition, e.Message, resumeAt.Offset);
     }
 
     /// <summary>Snapshots of changed experiments published and acknowledged, then state + offset committed.</summary>

@@ -8,8 +8,8 @@ using StreamPersonalization.Node.Shards;
 namespace StreamPersonalization.Node.Hosting;
 
 /// <summary>
-/// <c>/healthz</c> (liveness: no shard loop is stuck) and <c>/readyz</c> (readiness: joined the group and every
-/// owned shard has loaded and runs) on the node's HTTP listener (<c>Http:Urls</c>, default http://127.0.0.1:8080).
+/// <c>/healthz</c> (liveness: no shard loop is stuck) and <c>/readyz</c> (readiness: an Up member of the Akka cluster,
+/// joined the group and every owned shard has loaded and runs) on the node's HTTP listener (<c>Http:Urls</c>, default http://127.0.0.1:8080).
 /// A stuck shard is one with queued records and no loop progress for <see cref="StuckAfter"/>. Unless
 /// <c>Http:Metrics</c> is false, <c>/metrics</c> serves the node's metrics in the Prometheus text format (<see cref="MetricsEndpoint"/>).
 /// </summary>
@@ -21,16 +21,18 @@ public static class HealthEndpoints
     /// Starts the node's HTTP listener with health routes and, when <paramref name="experiments"/> is given, the
     /// assignment, experiment and admin routes; when <paramref name="cohorts"/> is given, <c>GET /v1/cohorts</c>.
     /// </summary>
+    /// <param name="runtime">The node's Akka runtime: readiness needs it Up, and it serves <c>/v1/admin/cluster</c> (null: no cluster, tests).</param>
     public static async Task<WebApplication> StartAsync(StreamNode node, HttpOptions http, Http.ExperimentServices? experiments, ILoggerFactory loggers, CancellationToken ct,
-        Core.Privacy.Cohorts.ICohortReleaseStore? cohorts = null)
+        Core.Privacy.Cohorts.ICohortReleaseStore? cohorts = null, Runtime.NodeRuntime? runtime = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls(http.Urls);
         if (http.Metrics) builder.Services.AddNodeMetrics(node, loggers);
         var app = builder.Build();
-        app.MapGet("/healthz", () => Respond(node, live: true));
-        app.MapGet("/readyz", () => Respond(node, live: false));
+        app.MapGet("/healthz", () => Respond(node, runtime, live: true));
+        app.MapGet("/readyz", () => Respond(node, runtime, live: false));
+        if (runtime is not null) Http.ClusterEndpoints.Map(app, runtime.Admin, http.ResolveAdminToken());
         if (http.Metrics) MetricsEndpoint.Map(app);
         if (experiments is not null)
         {
@@ -45,7 +47,7 @@ public static class HealthEndpoints
         return app;
     }
 
-    private static IResult Respond(StreamNode node, bool live)
+    private static IResult Respond(StreamNode node, Runtime.NodeRuntime? runtime, bool live)
     {
         var shards = node.Shards.OrderBy(s => s.Partition).Select(s => new
         {
@@ -56,9 +58,10 @@ public static class HealthEndpoints
             stuck = IsStuck(s),
             failure = s.Failure?.Message,
         }).ToList();
-        var ready = node.Ready;   // read once: the status code and the body agree
+        var clusterUp = runtime?.SelfUp ?? true;
+        var ready = node.Ready && clusterUp;   // read once: the status code and the body agree
         var ok = live ? shards.All(s => !s.stuck) : ready;
-        var body = new { status = ok ? "ok" : live ? "stuck" : "not_ready", ready, failed_shards = node.FailedShards, shards };
+        var body = new { status = ok ? "ok" : live ? "stuck" : "not_ready", ready, cluster_member_up = clusterUp, failed_shards = node.FailedShards, shards };
         return Results.Json(body, statusCode: ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 

@@ -31,6 +31,9 @@ public sealed record NodeSettings(
     /// <value>Private cohort metrics and their release schedule (section <c>Privacy:Cohorts</c>).</value>
     public Core.Privacy.Cohorts.CohortReleaseOptions Cohorts { get; init; } = new();
 
+    /// <value>Where the node's Akka configuration comes from (section <c>Akka</c>; the Akka settings are HOCON in <c>hocon/</c>).</value>
+    public Runtime.AkkaOptions Akka { get; init; } = new();
+
     public static NodeSettings Load(string? configFile, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         var builder = new ConfigurationBuilder();
@@ -71,6 +74,7 @@ public sealed record NodeSettings(
             PrivacySettings.From(config))
         {
             Cohorts = global::StreamPersonalization.Node.Privacy.CohortSettings.Bind(config),
+            Akka = Bind<Runtime.AkkaOptions>(config, "Akka"),
         };
         return settings;
     }
@@ -87,6 +91,7 @@ public sealed record NodeSettings(
         DataQuality.Validate();
         Privacy.Validate();
         Cohorts.Validate();
+        Akka.Validate();
         if (!CheckpointStoreFactory.Providers.Contains(StorageProvider.ToLowerInvariant()))
             throw new ArgumentOutOfRangeException("Storage:Provider", StorageProvider, $"Configuration key 'Storage:Provider' is '{StorageProvider}'; allowed: {string.Join(", ", CheckpointStoreFactory.Providers)}.");
         if (StorageProvider.Equals("sqlite", StringComparison.OrdinalIgnoreCase)) Sqlite.Validate(); else Postgres.Validate();

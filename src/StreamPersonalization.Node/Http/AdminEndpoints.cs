@@ -80,7 +80,7 @@ public static class AdminEndpoints
         return Results.Json(new { id, version = parsed.Version, catalog_version = s.Catalog.Current.Version });
     }
 
-    private static IResult? Authorized(HttpRequest request, string? token)
+    internal static IResult? Authorized(HttpRequest request, string? token)
     {
         if (token is null) return AssignmentEndpoints.Error(403, "admin API disabled: set Http:AdminToken or Http:AdminTokenFile");
         var header = request.Headers.Authorization.ToString();

@@ -108,6 +108,9 @@ public sealed class ShardRunner
 
     public bool HasCheckpoint => _storedOffset.HasValue;
 
+    /// <summary>The next offset of this shard's last committed checkpoint (null before the first); entity loads are fenced on it.</summary>
+    public long? StoredOffset => _storedOffset;
+
     public int Queued => _queue.Reader.Count;
 
     /// <summary>Wall-clock ticks of the loop's last progress; a stale value means a stuck shard.</summary>
@@ -223,7 +226,9 @@ public sealed class ShardRunner
     }
 
     // The store could not be read (an entity's or the timers' state): transient, worth waiting for.
-    private static bool IsStoreFailure(Exception ex) => ex is EntityStateException or StoreReadException;
+    // A fenced load (another shard owns the partition now) is not transient: the shard fails and is rebuilt from the
+    // new owner's checkpoint, or stops when the consumer learns it lost the partition.
+    private static bool IsStoreFailure(Exception ex) => ex is EntityStateException { InnerException: not CheckpointConflictException } or StoreReadException;
 
     /// <summary>Reports a store error (state Stalled, metric, warning) and waits out the back-off (at most until <paramref name="until"/>); cancelled by <paramref name="ct"/>.</summary>
     private void WaitOutStoreFailure(Exception error, int attempt, string what, CancellationToken ct, DateTime? until)

@@ -16,6 +16,11 @@ public static class AkkaConfigValidator
         Check(config, "akka.actor.provider", v => v is "cluster" or "Akka.Cluster.ClusterActorRefProvider, Akka.Cluster", "cluster");
         Check(config, "akka.remote.dot-netty.tcp.hostname", v => v.Length > 0, "a host name or IP address to bind");
         CheckInt(config, "akka.remote.dot-netty.tcp.port", p => p is >= 0 and <= 65535, "a TCP port 0..65535 (0: any free port)");
+        // Bound to every interface, the node would advertise 0.0.0.0, an address no other node can reach.
+        if (config.GetString("akka.remote.dot-netty.tcp.hostname", "") is "0.0.0.0" or "::" or "[::]"
+            && string.IsNullOrWhiteSpace(config.GetString("akka.remote.dot-netty.tcp.public-hostname", "")))
+            throw Invalid("akka.remote.dot-netty.tcp.public-hostname", "(empty)",
+                "the address other nodes reach this one at (SP_AKKA_PUBLIC_HOSTNAME, e.g. the pod IP) when hostname binds every interface");
         var seedPattern = SeedNode(systemName);
         foreach (var seed in Strings(config, "akka.cluster.seed-nodes"))
             if (seed is null || !seedPattern.IsMatch(seed))

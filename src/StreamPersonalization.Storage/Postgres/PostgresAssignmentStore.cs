@@ -17,7 +17,7 @@ public sealed class PostgresAssignmentStore : IAssignmentStore, IAsyncDisposable
     public PostgresAssignmentStore(PostgresStoreOptions options)
     {
         options.Validate();
-        _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
+        _dataSource = options.CreateDataSource();
         _synchronousCommit = $"SET LOCAL synchronous_commit = {options.AssignmentSynchronousCommit}";
     }
 

@@ -12,15 +12,20 @@ namespace StreamPersonalization.Storage.Postgres;
 public sealed class PostgresCheckpointStore : ICheckpointStore, IEntityLookup
 {
     private readonly NpgsqlDataSource _dataSource;
+    private readonly TimeSpan _fenceBlockersAfter;
 
     public PostgresCheckpointStore(PostgresStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
-        builder.ConnectionStringBuilder.CommandTimeout = options.CommandTimeoutSeconds;
-        _dataSource = builder.Build();
+        _dataSource = options.CreateDataSource();
+        _fenceBlockersAfter = TimeSpan.FromSeconds(options.FenceBlockingSessionsAfterSeconds);
     }
+
+    /// <summary>Sessions this store ended because they held a partition's checkpoint row too long (a zombie's).</summary>
+    public long SessionsFenced => Interlocked.Read(ref _sessionsFenced);
+
+    private long _sessionsFenced;
 
     /// <inheritdoc />
     public async Task InitializeAsync(CancellationToken ct = default)
@@ -70,6 +75,24 @@ public sealed class PostgresCheckpointStore : ICheckpointStore, IEntityLookup
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = partition });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
         return (byte[]?)await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<byte[]?> LoadOwnedEntityAsync(string scope, int partition, string key, long? expectedNextOffset, CancellationToken ct = default)
+    {
+        // One statement: one snapshot of both rows (READ COMMITTED).
+        await using var command = _dataSource.CreateCommand("""
+            SELECT (SELECT next_offset FROM sp_checkpoints WHERE scope = $1 AND "partition" = $2),
+                   (SELECT state FROM sp_entities WHERE scope = $1 AND "partition" = $2 AND key = $3)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = scope });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = partition });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        await reader.ReadAsync(ct).ConfigureAwait(false);
+        long? stored = reader.IsDBNull(0) ? null : reader.GetInt64(0);
+        if (stored != expectedNextOffset) throw new CheckpointConflictException(scope, partition, expectedNextOffset, stored);
+        return reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1);
     }
 
     /// <inheritdoc />
@@ -155,7 +178,7 @@ public sealed class PostgresCheckpointStore : ICheckpointStore, IEntityLookup
         await using var connection = await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
 
-        var stored = await LockStoredOffsetAsync(connection, transaction, batch, ct).ConfigureAwait(false);
+        var stored = await FenceAndLockStoredOffsetAsync(connection, transaction, batch, ct).ConfigureAwait(false);
         if (stored != batch.ExpectedNextOffset)
             throw new CheckpointConflictException(batch.Scope, batch.Partition, batch.ExpectedNextOffset, stored);
 
@@ -233,6 +256,27 @@ public sealed class PostgresCheckpointStore : ICheckpointStore, IEntityLookup
 
     /// <summary>Closes the pooled connections.</summary>
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    /// <summary>
+    /// Locks the partition's checkpoint row. A session that holds it for longer than
+    /// <see cref="PostgresStoreOptions.FenceBlockingSessionsAfterSeconds"/> is another owner's that lost the partition
+    /// without knowing it (frozen mid-checkpoint: SIGSTOP, a stalled VM, a partition that left its socket open), which
+    /// no server timeout ends while the server waits for the rest of its statement. It is terminated; its transaction
+    /// rolls back, and any later commit of that owner fails its fencing read.
+    /// </summary>
+    private async Task<long?> FenceAndLockStoredOffsetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CheckpointBatch batch, CancellationToken ct)
+    {
+        var locking = LockStoredOffsetAsync(connection, transaction, batch, ct);
+        while (await Task.WhenAny(locking, Task.Delay(_fenceBlockersAfter, ct)).ConfigureAwait(false) != locking)
+        {
+            ct.ThrowIfCancellationRequested();
+            await using var fence = _dataSource.CreateCommand("SELECT count(pg_terminate_backend(b)) FROM unnest(pg_blocking_pids($1)) AS b");
+            fence.Parameters.Add(new NpgsqlParameter<int> { TypedValue = connection.ProcessID });
+            var ended = (long)(await fence.ExecuteScalarAsync(ct).ConfigureAwait(false) ?? 0L);
+            Interlocked.Add(ref _sessionsFenced, ended);
+        }
+        return await locking.ConfigureAwait(false);
+    }
 
     private static async Task<long?> LockStoredOffsetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CheckpointBatch batch, CancellationToken ct)
     {

@@ -20,7 +20,7 @@ public sealed class PostgresCohortReleaseStore : ICohortReleaseStore, IAsyncDisp
     public PostgresCohortReleaseStore(PostgresStoreOptions options)
     {
         options.Validate();
-        _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
+        _dataSource = options.CreateDataSource();
     }
 
     /// <inheritdoc />

@@ -11,7 +11,7 @@ public sealed class PostgresDefinitionStore : IExperimentDefinitionStore, IAsync
     public PostgresDefinitionStore(PostgresStoreOptions options)
     {
         options.Validate();
-        _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
+        _dataSource = options.CreateDataSource();
     }
 
     /// <inheritdoc />

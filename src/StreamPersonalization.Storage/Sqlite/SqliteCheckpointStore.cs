@@ -95,6 +95,26 @@ public sealed class SqliteCheckpointStore : ICheckpointStore, IEntityLookup
     }
 
     /// <inheritdoc />
+    public async Task<byte[]?> LoadOwnedEntityAsync(string scope, int partition, string key, long? expectedNextOffset, CancellationToken ct = default)
+    {
+        await using var connection = await _connections.OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        // One statement: one read transaction over both rows.
+        command.CommandText = """
+            SELECT (SELECT next_offset FROM sp_checkpoints WHERE scope = $scope AND "partition" = $partition),
+                   (SELECT state FROM sp_entities WHERE scope = $scope AND "partition" = $partition AND key = $key)
+            """;
+        command.Parameters.AddWithValue("$scope", scope);
+        command.Parameters.AddWithValue("$partition", partition);
+        command.Parameters.AddWithValue("$key", key);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        await reader.ReadAsync(ct).ConfigureAwait(false);
+        long? stored = reader.IsDBNull(0) ? null : reader.GetInt64(0);
+        if (stored != expectedNextOffset) throw new CheckpointConflictException(scope, partition, expectedNextOffset, stored);
+        return reader.IsDBNull(1) ? null : (byte[])reader.GetValue(1);
+    }
+
+    /// <inheritdoc />
     public async Task<byte[]?> FindEntityAsync(string scope, string key, CancellationToken ct = default)
     {
         await using var connection = await _connections.OpenAsync(ct).ConfigureAwait(false);

@@ -21,7 +21,10 @@ public sealed class NodeProcess : IDisposable
         var spDll = Path.Combine(programDirectory ?? AppContext.BaseDirectory, "sp.dll");
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = StreamPersonalization.Tests.RepoPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(spDll);
-        foreach (var a in args) info.ArgumentList.Add(a);
+        var list = args.ToList();
+        // Several nodes run side by side in a test: each takes a free Akka remoting port unless the test names one.
+        if (list is ["run", ..] && !list.Contains("--akka-port")) list.AddRange(["--akka-port", "0"]);
+        foreach (var a in list) info.ArgumentList.Add(a);
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start sp");
         var node = new NodeProcess(process);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (node._log) node._log.AppendLine(e.Data); };
@@ -75,9 +78,16 @@ public sealed class NodeProcess : IDisposable
         return _process.WaitForExit(timeout);
     }
 
+    /// <summary>SIGSTOP: the process stops running (no heartbeats, no Kafka polls) but keeps its sockets open, as a
+    /// node cut off by a network partition or frozen by a long GC pause or a stalled VM.</summary>
+    public void Freeze() => kill(_process.Id, 19);
+
+    /// <summary>SIGCONT after <see cref="Freeze"/>.</summary>
+    public void Thaw() => kill(_process.Id, 18);
+
     public void Dispose()
     {
-        if (!_process.HasExited) Kill();
+        if (!_process.HasExited) { Thaw(); Kill(); }
         _process.Dispose();
     }
 }

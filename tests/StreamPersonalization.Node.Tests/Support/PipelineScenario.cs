@@ -59,6 +59,12 @@ public sealed class PipelineScenario
 
     public void ProduceRest() => Produce(_records.Count - _produced);
 
+    /// <summary>Produces the next <paramref name="n"/> records (at most the rest).</summary>
+    public void ProduceMore(int n) => Produce(Math.Min(n, _records.Count - _produced));
+
+    /// <summary>Records produced so far.</summary>
+    public int Produced => _produced;
+
     private void Produce(int n)
     {
         using var producer = SyntheticProducer.CreateBulkProducer(Kafka.Bootstrap);

@@ -30,10 +30,20 @@ public sealed class AkkaConfigLoaderTests : IDisposable
     [Fact]
     public void Load_Production_BindsAllInterfacesAndUsesDiscovery()
     {
-        var config = AkkaConfigLoader.Load(Repo("production"), environment: NoEnvironment);
+        var config = AkkaConfigLoader.Load(Repo("production"), environment: v => v == "SP_AKKA_PUBLIC_HOSTNAME" ? "10.1.2.3" : null);
         Assert.Equal("0.0.0.0", config.GetString("akka.remote.dot-netty.tcp.hostname"));
+        Assert.Equal("10.1.2.3", config.GetString("akka.remote.dot-netty.tcp.public-hostname"));
         Assert.True(config.GetBoolean("sp.discovery.enabled"));
         Assert.Equal("kubernetes-api", config.GetString("sp.discovery.method"));
+    }
+
+    [Fact]
+    public void Load_ProductionWithoutPublicHostname_FailsNamingTheKey()
+    {
+        // Bound to 0.0.0.0 the node would tell the others to reach it at 0.0.0.0.
+        var e = Assert.Throws<HoconConfigurationException>(() => AkkaConfigLoader.Load(Repo("production"), environment: NoEnvironment));
+        Assert.Contains("'akka.remote.dot-netty.tcp.public-hostname'", e.Message);
+        Assert.Contains("SP_AKKA_PUBLIC_HOSTNAME", e.Message);
     }
 
     [Fact]
