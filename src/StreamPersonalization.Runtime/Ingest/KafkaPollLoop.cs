@@ -1,0 +1,208 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Confluent.Kafka;
+
+namespace StreamPersonalization.Runtime.Ingest;
+
+/// <summary>
+/// The consumer of <see cref="KafkaSourceStage"/> on a thread of its own: Confluent.Kafka's <c>Consume</c> blocks and
+/// runs the rebalance handlers on the calling thread, and a revoke must block until downstream has checkpointed, so
+/// none of it may run on a stream dispatcher thread. It hands events to the stage through a queue and a wake-up call.
+/// </summary>
+/// <remarks>
+/// Ordering: a partition's records are queued in offset order, its <see cref="PartitionRevoked"/> only after all of
+/// them (pending batches are flushed first) and nothing more of it until it is assigned again. Back-pressure: records
+/// queued and not yet taken by the stage are counted per partition; at <see cref="KafkaSourceOptions.MaxBufferedPerPartition"/>
+/// the partition is paused, at half it is resumed. Every newly assigned partition is resumed explicitly, so a partition
+/// paused before a revoke never stays paused after it comes back (a known failure of Kafka stream connectors).
+/// </remarks>
+internal sealed class KafkaPollLoop
+{
+    private readonly ConsumerConfig _config;
+    private readonly string _topic;
+    private readonly KafkaSourceOptions _options;
+    private readonly Func<int, long?> _startOffset;
+    private readonly Action _wake;
+    private readonly Action<string> _warn;
+    private readonly ConcurrentQueue<object> _events = new();
+    private readonly ConcurrentDictionary<int, StrongBox<int>> _buffered = new();
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Poll thread only:
+    private readonly HashSet<int> _owned = [];
+    private readonly HashSet<int> _paused = [];
+    private readonly List<int> _justAssigned = [];
+    private readonly Dictionary<int, List<ConsumeResult<byte[], byte[]>>> _pending = [];
+    private volatile bool _draining;
+    private volatile bool _abandoned;
+    private volatile int[] _pausedSnapshot = [];
+    private Error? _fatal;
+
+    public KafkaPollLoop(ConsumerConfig config, string topic, KafkaSourceOptions options, Func<int, long?> startOffset, Action wake, Action<string> warn)
+    {
+        (_config, _topic, _options, _startOffset, _wake, _warn) = (config, topic, options, startOffset, wake, warn);
+    }
+
+    /// <summary>Queued for the stage: <see cref="PartitionEvent"/>s, then <see cref="Completed"/> or an <see cref="Exception"/>.</summary>
+    public ConcurrentQueue<object> Events => _events;
+
+    /// <summary>Partitions paused for back-pressure right now.</summary>
+    public IReadOnlyList<int> Paused => _pausedSnapshot;
+
+    /// <summary>Completes when the consumer is closed and the thread has ended.</summary>
+    public Task Finished => _finished.Task;
+
+    public void Start() => new Thread(Run) { IsBackground = true, Name = $"kafka-source-{_topic}" }.Start();
+
+    /// <summary>The stage emitted <paramref name="count"/> records of <paramref name="partition"/>.</summary>
+    public void Taken(int partition, int count) => Interlocked.Add(ref Buffered(partition).Value, -count);
+
+    /// <summary>Stop fetching and close the consumer; revokes still wait for their acknowledgements (the stream runs on).</summary>
+    public void Drain() => _draining = true;
+
+    /// <summary>The stream is gone: close without waiting for acknowledgements and queue nothing more.</summary>
+    public void Abandon() { _abandoned = true; _draining = true; }
+
+    private StrongBox<int> Buffered(int partition) => _buffered.GetOrAdd(partition, _ => new StrongBox<int>());
+
+    private void Run()
+    {
+        IConsumer<byte[], byte[]>? consumer = null;
+        try
+        {
+            consumer = new ConsumerBuilder<byte[], byte[]>(_config)
+                .SetPartitionsAssignedHandler((_, parts) => parts.Select(Assign).ToList())
+                .SetPartitionsRevokedHandler((_, parts) => Revoke(parts.Select(p => p.Partition.Value)))
+                .SetPartitionsLostHandler((_, parts) => Lose(parts.Select(p => p.Partition.Value)))
+                .SetErrorHandler((_, e) => { if (e.IsFatal) _fatal = e; else _warn($"Kafka consumer error on {_topic}: {e.Code}: {e.Reason}"); })
+                .Build();
+            consumer.Subscribe(_topic);
+            while (!_draining && _fatal is null)
+            {
+                FlowControl(consumer);
+                Poll(consumer);
+            }
+            if (_fatal is { } fatal) throw new KafkaException(fatal);
+            consumer.Close();   // revokes every partition: each waits for its last checkpoint unless abandoned
+            Queue(Completed.Instance);
+        }
+        catch (Exception e)
+        {
+            _abandoned = true;   // nothing downstream will acknowledge what a failed source revokes
+            Queue(e);
+        }
+        finally
+        {
+            try { consumer?.Dispose(); } catch (Exception e) { _warn($"Kafka consumer on {_topic} did not close cleanly: {e.Message}"); }
+            _finished.TrySetResult();
+        }
+    }
+
+    private void Poll(IConsumer<byte[], byte[]> consumer)
+    {
+        var taken = 0;
+        for (var r = consumer.Consume(_options.PollTimeout); r is not null; r = consumer.Consume(TimeSpan.Zero))
+        {
+            var p = r.Partition.Value;
+            if (r.IsPartitionEOF || !_owned.Contains(p)) continue;
+            if (!_pending.TryGetValue(p, out var batch)) _pending[p] = batch = [];
+            batch.Add(r);
+            if (++taken >= _options.MaxBatch || batch.Count >= _options.MaxBatch) break;
+        }
+        Flush();
+    }
+
+    private void Flush()
+    {
+        var any = false;
+        foreach (var (p, batch) in _pending)
+        {
+            if (batch.Count == 0) continue;
+            Interlocked.Add(ref Buffered(p).Value, batch.Count);
+            Queue(new PartitionRecords(p, batch.ToArray()), wake: false);
+            batch.Clear();
+            any = true;
+        }
+        if (any) _wake();
+    }
+
+    private void FlowControl(IConsumer<byte[], byte[]> consumer)
+    {
+        var changed = false;
+        if (_justAssigned.Count > 0)
+        {
+            consumer.Resume(_justAssigned.Select(p => new TopicPartition(_topic, p)));
+            _justAssigned.Clear();
+        }
+        foreach (var p in _owned)
+        {
+            var buffered = Volatile.Read(ref Buffered(p).Value);
+            if (!_paused.Contains(p) && buffered >= _options.MaxBufferedPerPartition)
+            {
+                consumer.Pause([new TopicPartition(_topic, p)]);
+                changed |= _paused.Add(p);
+            }
+            else if (_paused.Contains(p) && buffered <= _options.MaxBufferedPerPartition / 2)
+            {
+                consumer.Resume([new TopicPartition(_topic, p)]);
+                changed |= _paused.Remove(p);
+            }
+        }
+        if (changed) _pausedSnapshot = [.. _paused.Order()];
+    }
+
+    private TopicPartitionOffset Assign(TopicPartition tp)
+    {
+        var p = tp.Partition.Value;
+        var start = _startOffset(p);
+        _owned.Add(p);
+        _justAssigned.Add(p);
+        Queue(new PartitionAssigned(p, start));
+        return new TopicPartitionOffset(tp, start is { } offset ? new Offset(offset) : Offset.Beginning);
+    }
+
+    private void Revoke(IEnumerable<int> partitions)
+    {
+        Flush();   // every record of a revoked partition is queued before its revoke
+        var revoked = partitions.Where(_owned.Contains).Select(p => new PartitionRevoked(p)).ToList();
+        foreach (var r in revoked) Queue(r);
+        if (!_abandoned && revoked.Count > 0
+            && !Task.WhenAll(revoked.Select(r => r.Acknowledged)).Wait(_options.RevokeTimeout))
+            _warn($"Revoke of {_topic} [{string.Join(",", revoked.Select(r => r.Partition))}] not acknowledged within {_options.RevokeTimeout}; handing over anyway (a later checkpoint is fenced)");
+        Forget(revoked.Select(r => r.Partition));
+    }
+
+    private void Lose(IEnumerable<int> partitions)
+    {
+        var lost = partitions.Where(_owned.Contains).ToList();
+        foreach (var p in lost)
+        {
+            _pending.Remove(p);   // fetched for a partition another node may own already: not handed on
+            Queue(new PartitionLost(p));
+        }
+        Forget(lost);
+    }
+
+    private void Forget(IEnumerable<int> partitions)
+    {
+        foreach (var p in partitions)
+        {
+            _owned.Remove(p);
+            _paused.Remove(p);
+            _justAssigned.Remove(p);
+        }
+        _pausedSnapshot = [.. _paused.Order()];
+    }
+
+    private void Queue(object e, bool wake = true)
+    {
+        if (_abandoned && e is PartitionEvent) return;
+        _events.Enqueue(e);
+        if (wake) _wake();
+    }
+
+    /// <summary>The consumer closed after a drain: the source completes.</summary>
+    internal sealed class Completed
+    {
+        public static readonly Completed Instance = new();
+    }
+}

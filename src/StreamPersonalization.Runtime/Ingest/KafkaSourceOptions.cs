@@ -1,0 +1,32 @@
+namespace StreamPersonalization.Runtime.Ingest;
+
+/// <summary>Settings of <see cref="KafkaSourceStage"/>.</summary>
+public sealed class KafkaSourceOptions
+{
+    /// <summary>Records of one partition emitted but not yet taken downstream, beyond which the partition is paused.</summary>
+    /// <value>Records, ≥ 1. Default 20,000. It resumes at half.</value>
+    public int MaxBufferedPerPartition { get; init; } = 20_000;
+
+    /// <summary>Most records in one <see cref="PartitionRecords"/>.</summary>
+    /// <value>Records, ≥ 1. Default 2,000.</value>
+    public int MaxBatch { get; init; } = 2_000;
+
+    /// <summary>How long one poll waits for records when there are none.</summary>
+    /// <value>Default 100 ms.</value>
+    public TimeSpan PollTimeout { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How long a revoke waits for downstream's <see cref="PartitionRevoked.Acknowledge"/> (the last
+    /// checkpoint) before the partition is handed over anyway; the late checkpoint is then fenced.</summary>
+    /// <value>Default 30 s.</value>
+    public TimeSpan RevokeTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public KafkaSourceOptions Validate()
+    {
+        if (MaxBufferedPerPartition < 1) throw new ArgumentException($"{nameof(MaxBufferedPerPartition)} must be ≥ 1, was {MaxBufferedPerPartition}");
+        if (MaxBatch < 1) throw new ArgumentException($"{nameof(MaxBatch)} must be ≥ 1, was {MaxBatch}");
+        if (PollTimeout <= TimeSpan.Zero) throw new ArgumentException($"{nameof(PollTimeout)} must be positive, was {PollTimeout}");
+        if (RevokeTimeout <= TimeSpan.Zero) throw new ArgumentException($"{nameof(RevokeTimeout)} must be positive, was {RevokeTimeout}");
+        return this;
+    }
+}

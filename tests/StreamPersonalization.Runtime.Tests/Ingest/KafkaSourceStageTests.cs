@@ -1,0 +1,200 @@
+using System.Collections.Concurrent;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Xunit.Abstractions;
+using StreamPersonalization.Runtime.Ingest;
+
+namespace StreamPersonalization.Runtime.Tests.Ingest;
+
+/// <summary>
+/// <see cref="KafkaSourceStage"/> on the embedded Kafka: order and start offsets, back-pressure that pauses a partition
+/// and loses nothing, a partition paused at revoke that flows again when it comes back, and a rebalance between two
+/// members where revokes wait for the checkpoint so that every record is processed exactly once across both.
+/// </summary>
+public sealed class KafkaSourceStageTests : Akka.TestKit.Xunit2.TestKit, IClassFixture<EmbeddedKafkaFixture>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private readonly EmbeddedKafkaFixture kafka;
+    private readonly ITestOutputHelper output;
+
+    public KafkaSourceStageTests(EmbeddedKafkaFixture kafka, ITestOutputHelper output) : base(output: output) => (this.kafka, this.output) = (kafka, output);
+
+    [Fact]
+    public async Task Source_EmitsAssignedThenRecordsInOffsetOrder_FromTheCheckpointOffsets()
+    {
+        kafka.Produce("order", partitions: 4, perPartition: 500);
+        var events = new ConcurrentQueue<PartitionEvent>();
+        var stage = new KafkaSourceStage(kafka.Consumer("order-g"), "order", p => p == 2 ? 120 : null);
+        var (control, done) = Source.FromGraph(stage)
+            .ToMaterialized(Sink.ForEach<PartitionEvent>(e => { events.Enqueue(e); (e as PartitionRevoked)?.Acknowledge(); }), Keep.Both)
+            .Run(Sys.Materializer());
+
+        await UntilAsync(() => Records(events).Count() == 4 * 500 - 120);
+        await control.DrainAsync().WaitAsync(Patience);
+        await done.WaitAsync(Patience);   // the source completes after the drain
+
+        foreach (var p in Enumerable.Range(0, 4))
+        {
+            var mine = events.Where(e => e.Partition == p).ToList();
+            Assert.Equal(new PartitionAssigned(p, p == 2 ? 120 : null), mine[0]);
+            Assert.IsType<PartitionRevoked>(mine[^1]);
+            var offsets = mine.OfType<PartitionRecords>().SelectMany(r => r.Records).Select(r => r.Offset.Value).ToList();
+            Assert.Equal(Enumerable.Range(p == 2 ? 120 : 0, p == 2 ? 380 : 500).Select(i => (long)i), offsets);
+        }
+    }
+
+    [Fact]
+    public async Task BackPressure_PausesThePartition_ThenDeliversEveryRecordOnce()
+    {
+        kafka.Produce("slow", partitions: 1, perPartition: 5_000);
+        var stage = new KafkaSourceStage(kafka.Consumer("slow-g"), "slow", _ => null, new KafkaSourceOptions { MaxBufferedPerPartition = 300, MaxBatch = 50 });
+        var (control, queue) = Source.FromGraph(stage)
+            .ToMaterialized(Sink.Queue<PartitionEvent>().WithAttributes(Attributes.CreateInputBuffer(1, 1)), Keep.Both)
+            .Run(Sys.Materializer());
+
+        // Nobody pulls: the partition is paused once 300 records wait.
+        await UntilAsync(() => control.Paused.Contains(0));
+        var offsets = new List<long>();
+        while (offsets.Count < 5_000)
+        {
+            var next = (await queue.PullAsync().WaitAsync(Patience)).Value;
+            if (next is PartitionRecords r)
+            {
+                Assert.True(r.Records.Count <= 50, r.ToString());
+                offsets.AddRange(r.Records.Select(x => x.Offset.Value));
+            }
+        }
+        Assert.Equal(Enumerable.Range(0, 5_000).Select(i => (long)i), offsets);
+        await UntilAsync(() => control.Paused.Count == 0);
+        await DrainAsync(control, queue);
+    }
+
+    [Fact]
+    public async Task Rebalance_RevokeWaitsForTheCheckpoint_EveryRecordProcessedOnceAcrossMembers()
+    {
+        const int partitions = 4, half = 1_500;
+        kafka.Produce("moves", partitions, half);
+        var checkpoints = new ConcurrentDictionary<int, long>();
+        var processed = new ConcurrentQueue<(string Member, int Partition, long Offset)>();
+        var revokedOnA = 0;
+        var assignedToB = 0;
+
+        (KafkaSourceControl Control, Task Done) Member(string name) => Source.FromGraph(
+                new KafkaSourceStage(kafka.Consumer("moves-g"), "moves", p => checkpoints.TryGetValue(p, out var o) ? o : null,
+                    new KafkaSourceOptions { MaxBatch = 100 }))
+            .Via(Flow.Create<PartitionEvent>().Async())   // the processor runs apart from the source, as the node's graph will
+            .ToMaterialized(Sink.ForEach<PartitionEvent>(new CheckpointingProcessor(name, checkpoints, processed,
+                onRevoke: () => { if (name == "a") Interlocked.Increment(ref revokedOnA); },
+                onAssign: () => { if (name == "b") Interlocked.Increment(ref assignedToB); }).Handle), Keep.Both)
+            .Run(Sys.Materializer());
+
+        var a = Member("a");
+        await UntilAsync(() => processed.Count >= 1_000);
+        var b = Member("b");   // joins: cooperative-sticky moves some of a's partitions to b
+        await UntilAsync(() => Volatile.Read(ref revokedOnA) > 0 && Volatile.Read(ref assignedToB) > 0);
+        kafka.Produce("moves", partitions, half, create: false);
+        await UntilAsync(() => processed.Count >= partitions * 2 * half);
+        await Task.WhenAll(a.Control.DrainAsync(), b.Control.DrainAsync()).WaitAsync(Patience);
+
+        var seen = processed.GroupBy(x => (x.Partition, x.Offset)).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(partitions * 2 * half, seen.Count);
+        Assert.All(seen, kv => Assert.Equal(1, kv.Value));
+        Assert.Contains(processed, x => x.Member == "b");
+        Assert.Equal(Enumerable.Range(0, partitions).Select(p => (p, 2L * half)), checkpoints.OrderBy(kv => kv.Key).Select(kv => (kv.Key, kv.Value)));
+        output.WriteLine($"a processed {processed.Count(x => x.Member == "a")}, b {processed.Count(x => x.Member == "b")}; a revoked {revokedOnA} partitions");
+    }
+
+    [Fact]
+    public async Task PausedPartition_RevokedAndAssignedAgain_FlowsAgain()
+    {
+        kafka.Produce("again", partitions: 1, perPartition: 2_000);
+        var checkpoints = new ConcurrentDictionary<int, long>();
+        var options = new KafkaSourceOptions { MaxBufferedPerPartition = 100, MaxBatch = 20 };
+        var first = new KafkaSourceStage(kafka.Consumer("again-g"), "again", _ => null, options);
+        var (control, queue) = Source.FromGraph(first)
+            .ToMaterialized(Sink.Queue<PartitionEvent>().WithAttributes(Attributes.CreateInputBuffer(1, 1)), Keep.Both)
+            .Run(Sys.Materializer());
+        await UntilAsync(() => control.Paused.Contains(0));
+        // Take a few records, then drain: the revoke is acknowledged with the checkpoint of what was taken.
+        long next = 0;
+        var drained = control.DrainAsync();
+        while (true)
+        {
+            var e = (await queue.PullAsync().WaitAsync(Patience)).Value;
+            if (e is PartitionRecords r) next = r.LastOffset + 1;
+            if (e is PartitionRevoked revoked) { checkpoints[0] = next; revoked.Acknowledge(); break; }
+        }
+        await drained.WaitAsync(Patience);
+        Assert.True(next > 0);
+
+        // The same group again: the partition comes back unpaused and delivers the rest from the checkpoint.
+        var events = new ConcurrentQueue<PartitionEvent>();
+        var (control2, _) = Source.FromGraph(new KafkaSourceStage(kafka.Consumer("again-g"), "again", p => checkpoints[p], options))
+            .ToMaterialized(Sink.ForEach<PartitionEvent>(e => { events.Enqueue(e); (e as PartitionRevoked)?.Acknowledge(); }), Keep.Both)
+            .Run(Sys.Materializer());
+        await UntilAsync(() => Records(events).Count() == 2_000 - next);
+        Assert.Equal(Enumerable.Range((int)next, 2_000 - (int)next).Select(i => (long)i), Records(events).Select(r => r.Offset.Value));
+        await control2.DrainAsync().WaitAsync(Patience);
+    }
+
+    /// <summary>Drains the source while pulling what is left until its revoke, which it acknowledges.</summary>
+    private static async Task DrainAsync(KafkaSourceControl control, ISinkQueue<PartitionEvent> queue)
+    {
+        var drained = control.DrainAsync();
+        while (true)
+        {
+            var e = (await queue.PullAsync().WaitAsync(Patience)).Value;
+            if (e is PartitionRevoked revoked) { revoked.Acknowledge(); break; }
+        }
+        await drained.WaitAsync(Patience);
+    }
+
+    private static IEnumerable<Confluent.Kafka.ConsumeResult<byte[], byte[]>> Records(IEnumerable<PartitionEvent> events) =>
+        events.OfType<PartitionRecords>().SelectMany(r => r.Records);
+
+    private static async Task UntilAsync(Func<bool> condition, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(condition))] string what = "")
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within 60 s: {what}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>What the node's graph will do, reduced to offsets: process records, checkpoint a partition's next offset
+    /// when it is revoked, then acknowledge; drop a lost partition.</summary>
+    private sealed class CheckpointingProcessor(string member, ConcurrentDictionary<int, long> checkpoints,
+        ConcurrentQueue<(string, int, long)> processed, Action onRevoke, Action onAssign)
+    {
+        private readonly Dictionary<int, long> _next = [];
+
+        public void Handle(PartitionEvent e)
+        {
+            switch (e)
+            {
+                case PartitionAssigned a:
+                    _next[a.Partition] = a.StartOffset ?? 0;
+                    onAssign();
+                    break;
+                case PartitionRecords r:
+                    foreach (var x in r.Records)
+                    {
+                        Assert.Equal(_next[r.Partition], x.Offset.Value);   // no gap, no repeat within a member
+                        processed.Enqueue((member, r.Partition, x.Offset.Value));
+                        _next[r.Partition] = x.Offset.Value + 1;
+                    }
+                    break;
+                case PartitionRevoked v:
+                    checkpoints[v.Partition] = _next[v.Partition];
+                    _next.Remove(v.Partition);
+                    onRevoke();
+                    v.Acknowledge();
+                    break;
+                case PartitionLost l:
+                    _next.Remove(l.Partition);
+                    break;
+            }
+        }
+    }
+}
