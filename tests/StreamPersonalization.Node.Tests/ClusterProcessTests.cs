@@ -34,8 +34,7 @@ public sealed class ClusterProcessTests(KafkaFixture kafka, ITestOutputHelper ou
         const string topic = "cluster-clickstream";
         kafka.Cluster.CreateTopic(topic, 4);
         foreach (var t in new[] { "cluster-x", "cluster-y" }) kafka.Cluster.CreateTopic(t, 4);
-        int HttpPort() => 19_000 + Random.Shared.Next(1_000);
-        var (httpA, httpB) = (HttpPort(), HttpPort());
+        var (httpA, httpB) = (FreePorts.Next(), FreePorts.Next());
         var (akkaA, akkaB) = (FreePort(), FreePort());
         var seed = $"akka.tcp://sp@127.0.0.1:{akkaA}";
         using var a = NodeProcess.Start(Args("node-a", httpA, akkaA, null, topic));

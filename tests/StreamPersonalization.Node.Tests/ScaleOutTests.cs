@@ -45,7 +45,7 @@ public sealed class ScaleOutTests(KafkaFixture kafka, ITestOutputHelper output) 
         await c.WaitForLogAsync("assigned partitions [", TimeSpan.FromMinutes(1));
         await UntilOwnsAsync(b);
         await UntilOwnsAsync(c);
-        await a.WaitForLogAsync("is Up (3 members, 0 unreachable)", TimeSpan.FromMinutes(1));
+        await a.WaitForLogAsync("is Up (3 members,", TimeSpan.FromMinutes(1));
         scenario.ProduceRest();
         var before = await Progress();
         await RunComparison.WaitForAsync(Progress, before + 5_000, a, b, c);

@@ -37,11 +37,9 @@ public sealed class PostgresFrozenSessionTests : IAsyncLifetime
         await using (var command = new NpgsqlCommand("LOCK TABLE sp_checkpoints IN ACCESS EXCLUSIVE MODE", frozen, transaction))
             await command.ExecuteNonQueryAsync();
 
-        var clock = Stopwatch.StartNew();
         var load = survivor.LoadCheckpointAsync("users", 0);
         // Blocked behind the lock until the server ends the idle session (1 s), not for ever.
         Assert.Null(await load.WaitAsync(TimeSpan.FromSeconds(20)));
-        Assert.InRange(clock.Elapsed.TotalSeconds, 0.5, 20);
         await using var after = new NpgsqlCommand("SELECT 1", frozen, transaction);
         await Assert.ThrowsAnyAsync<Exception>(() => after.ExecuteScalarAsync());
     }
@@ -64,7 +62,7 @@ public sealed class PostgresFrozenSessionTests : IAsyncLifetime
 
         var clock = Stopwatch.StartNew();
         await survivor.CommitAsync(new CheckpointBatch("users", 3, 10, 20, 2, null, [new EntityWrite("u", [2], null)])).WaitAsync(TimeSpan.FromSeconds(20));
-        Assert.InRange(clock.Elapsed.TotalSeconds, 0.9, 20);
+        Assert.True(clock.Elapsed > TimeSpan.FromSeconds(0.9), $"terminated before the zombie had waited on its client for 1 s ({clock.Elapsed})");
         Assert.Equal(1, survivor.SessionsFenced);
         Assert.Equal(20, (await survivor.LoadCheckpointAsync("users", 3))!.NextOffset);
         Assert.Equal([2], await survivor.LoadOwnedEntityAsync("users", 3, "u", 20));
@@ -73,18 +71,33 @@ public sealed class PostgresFrozenSessionTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CommitWithoutContention_FencesNobody()
+    public async Task CommitBehindABusyLiveOwner_Waits_AndTerminatesNobody()
     {
         var options = new PostgresStoreOptions { ConnectionString = _location, FenceBlockingSessionsAfterSeconds = 1 };
         await using var store = new PostgresCheckpointStore(options);
         await store.InitializeAsync();
         await store.CommitAsync(new CheckpointBatch("users", 0, null, 5, 1, null, []));
-        await store.CommitAsync(new CheckpointBatch("users", 0, 5, 9, 1, null, []));
+
+        // A live session holds the row and works for 3 s (the server waits on it, not on its client): not a zombie.
+        await using var busy = new NpgsqlConnection(_location);
+        await busy.OpenAsync();
+        await using var transaction = await busy.BeginTransactionAsync();
+        await using (var command = new NpgsqlCommand("""SELECT next_offset FROM sp_checkpoints WHERE scope = 'users' AND "partition" = 0 FOR UPDATE""", busy, transaction))
+            await command.ExecuteScalarAsync();
+        var work = new NpgsqlCommand("SELECT pg_sleep(3)", busy, transaction).ExecuteScalarAsync();
+
+        var clock = Stopwatch.StartNew();
+        var commit = store.CommitAsync(new CheckpointBatch("users", 0, 5, 9, 1, null, []));
+        await work;
+        await transaction.RollbackAsync();
+        await commit.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(clock.Elapsed > TimeSpan.FromSeconds(2), $"the commit did not wait for the live owner ({clock.Elapsed})");
         Assert.Equal(0, store.SessionsFenced);
+        Assert.Equal(9, (await store.LoadCheckpointAsync("users", 0))!.NextOffset);
     }
 
     [Theory]
-    [InlineData(0)]
+    [InlineData(-1)]
     [InlineData(3601)]
     public void Validate_IdleInTransactionTimeoutOutOfRange_NamesTheKey(int seconds)
     {

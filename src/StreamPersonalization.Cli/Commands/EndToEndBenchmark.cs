@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using Akka.Actor;
+using Akka.Streams;
+using Akka.Streams.Dsl;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
 using StreamPersonalization.Core.Synthetic;
@@ -7,6 +10,7 @@ using StreamPersonalization.Node;
 using StreamPersonalization.Node.Hosting;
 using StreamPersonalization.Node.Kafka;
 using StreamPersonalization.Node.Shards;
+using StreamPersonalization.Runtime.Ingest;
 using StreamPersonalization.Storage.Sqlite;
 
 namespace StreamPersonalization.Cli.Commands;
@@ -15,7 +19,9 @@ namespace StreamPersonalization.Cli.Commands;
 /// (b) A pre-produced log in the embedded Kafka consumed by one node checkpointing to SQLite: records/s
 /// from the first shard's start to the checkpoint that covers the last record (group join excluded). In the same
 /// run, before the node, a bare Confluent.Kafka consume loop (the node's consumer settings, every partition assigned
-/// from the start, records only counted) reads the same log: the engine's figure is also printed as a ratio of it.
+/// from the start, records only counted) reads the same log: the engine's figure is also printed as a ratio of it; and
+/// the ingest graph's <see cref="KafkaSourceStage"/> reads it once more into a counting sink, to show what the
+/// Akka.Streams source costs by itself.
 /// </summary>
 internal static class EndToEndBenchmark
 {
@@ -34,6 +40,8 @@ internal static class EndToEndBenchmark
         }
         var bare = BareConsumerRate(kafka, records, partitions);
         table.AddRow($"bare Confluent.Kafka consume loop, same log", $"{bare:N0} records/s", "");
+        var source = await SourceStageRateAsync(kafka, records, ct);
+        table.AddRow("KafkaSourceStage (Akka.Streams) into a counting sink, same log", $"{source:N0} records/s ({source / bare:F2} of the bare loop)", "");
         var dir = Directory.CreateTempSubdirectory("sp-bench-").FullName;
         try
         {
@@ -63,6 +71,40 @@ internal static class EndToEndBenchmark
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>Records/s through <see cref="KafkaSourceStage"/> (the node's consumer settings, a group of its own) into a
+    /// sink that only counts, from the first assignment until all <paramref name="records"/> arrived.</summary>
+    private static async Task<double> SourceStageRateAsync(KafkaOptions kafka, int records, CancellationToken ct)
+    {
+        using var system = ActorSystem.Create("sp-bench-source", "akka.loglevel = WARNING");
+        var config = new KafkaClientFactory(kafka).ConsumerConfig("bench-source", "sp-bench-source");
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Stopwatch? sw = null;
+        long read = 0, bytes = 0;
+        var control = Source.FromGraph(new KafkaSourceStage(config, kafka.ClickstreamTopic, _ => null))
+            .To(Sink.ForEach<PartitionEvent>(e =>
+            {
+                switch (e)
+                {
+                    case PartitionAssigned:
+                        sw ??= Stopwatch.StartNew();
+                        break;
+                    case PartitionRecords r:
+                        foreach (var x in r.Records) bytes += x.Message.Value?.Length ?? 0;   // touch the value, as the bare loop does
+                        if ((read += r.Records.Count) >= records) all.TrySetResult();
+                        break;
+                    case PartitionRevoked v:
+                        v.Acknowledge();
+                        break;
+                }
+            }))
+            .Run(system.Materializer());
+        await all.Task.WaitAsync(TimeSpan.FromMinutes(5), ct);
+        var elapsed = sw!.Elapsed;
+        await control.DrainAsync();
+        await system.Terminate();
+        return records / elapsed.TotalSeconds;
     }
 
     /// <summary>Records/s of a consumer that only counts: from assignment until it has read all <paramref name="records"/>.</summary>

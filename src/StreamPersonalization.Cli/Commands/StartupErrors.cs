@@ -34,6 +34,7 @@ internal static class StartupErrors
         try
         {
             config = Runtime.Hocon.AkkaConfigLoader.Load(settings.Akka, overrides);
+            Runtime.Hocon.AkkaConfigValidator.RequireDrainTime(config, settings.Node.ShutdownTimeout);
             return true;
         }
         catch (Exception ex) when (ex is Runtime.Hocon.HoconConfigurationException or ArgumentException)

@@ -63,6 +63,18 @@ public static class AkkaConfigValidator
         return config;
     }
 
+    /// <summary>The HOCON key bounding the node's drain on shutdown (the phase <see cref="NodeRuntime.OnDrain"/> uses).</summary>
+    public const string DrainPhaseTimeoutKey = "akka.coordinated-shutdown.phases.before-service-unbind.timeout";
+
+    /// <summary>Refuses a drain phase shorter than the node's own shutdown bound: CoordinatedShutdown would leave the
+    /// cluster while shards still checkpoint.</summary>
+    public static void RequireDrainTime(Config config, TimeSpan nodeShutdownTimeout)
+    {
+        var phase = Duration(config, DrainPhaseTimeoutKey, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
+        if (phase <= nodeShutdownTimeout)
+            throw Invalid(DrainPhaseTimeoutKey, phase, $"longer than Node:ShutdownTimeout ({nodeShutdownTimeout}), which bounds the drain it runs");
+    }
+
     private static void Check(Config config, string key, Func<string, bool> ok, string allowed)
     {
         var value = config.HasPath(key) ? config.GetString(key, "") : "";

@@ -10,8 +10,10 @@ namespace StreamPersonalization.Runtime.Ingest;
 /// none of it may run on a stream dispatcher thread. It hands events to the stage through a queue and a wake-up call.
 /// </summary>
 /// <remarks>
-/// Ordering: a partition's records are queued in offset order, its <see cref="PartitionRevoked"/> only after all of
-/// them (pending batches are flushed first) and nothing more of it until it is assigned again. Back-pressure: records
+/// Ordering: a partition's records are queued in offset order. Assignments, revokes and losses go through a control
+/// queue the stage empties first, so a revoke is not stuck behind other partitions' backlog; a partition's records
+/// still queued when it is revoked or lost belong to an old generation and are dropped, not emitted (downstream
+/// checkpoints only what it processed; the next owner reads the rest from there). Back-pressure: records
 /// queued and not yet taken by the stage are counted per partition; at <see cref="KafkaSourceOptions.MaxBufferedPerPartition"/>
 /// the partition is paused, at half it is resumed. Every newly assigned partition is resumed explicitly, so a partition
 /// paused before a revoke never stays paused after it comes back (a known failure of Kafka stream connectors).
@@ -24,8 +26,11 @@ internal sealed class KafkaPollLoop
     private readonly Func<int, long?> _startOffset;
     private readonly Action _wake;
     private readonly Action<string> _warn;
-    private readonly ConcurrentQueue<object> _events = new();
+    private readonly ConcurrentQueue<object> _control = new();
+    private readonly ConcurrentQueue<PartitionRecords> _records = new();
     private readonly ConcurrentDictionary<int, StrongBox<int>> _buffered = new();
+    private readonly ConcurrentDictionary<int, StrongBox<int>> _generation = new();
+    private readonly TaskCompletionSource _gone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     // Poll thread only:
     private readonly HashSet<int> _owned = [];
@@ -42,8 +47,18 @@ internal sealed class KafkaPollLoop
         (_config, _topic, _options, _startOffset, _wake, _warn) = (config, topic, options, startOffset, wake, warn);
     }
 
-    /// <summary>Queued for the stage: <see cref="PartitionEvent"/>s, then <see cref="Completed"/> or an <see cref="Exception"/>.</summary>
-    public ConcurrentQueue<object> Events => _events;
+    /// <summary>Queued for the stage, taken before any records: assignments, revokes, losses, then <see cref="Completed"/>
+    /// or an <see cref="Exception"/>.</summary>
+    public ConcurrentQueue<object> Control => _control;
+
+    /// <summary>Record batches queued for the stage; skip those that are not <see cref="IsCurrent"/>.</summary>
+    public ConcurrentQueue<PartitionRecords> Records => _records;
+
+    /// <summary>False for a batch of a partition revoked or lost since it was queued (the stage drops it).</summary>
+    public bool IsCurrent(PartitionRecords r) => r.Generation == Volatile.Read(ref Generation(r.Partition).Value);
+
+    /// <summary>Records of one partition queued and not yet taken.</summary>
+    public int BufferedRecords(int partition) => Volatile.Read(ref Buffered(partition).Value);
 
     /// <summary>Partitions paused for back-pressure right now.</summary>
     public IReadOnlyList<int> Paused => _pausedSnapshot;
@@ -60,9 +75,11 @@ internal sealed class KafkaPollLoop
     public void Drain() => _draining = true;
 
     /// <summary>The stream is gone: close without waiting for acknowledgements and queue nothing more.</summary>
-    public void Abandon() { _abandoned = true; _draining = true; }
+    public void Abandon() { _abandoned = true; _draining = true; _gone.TrySetResult(); }
 
     private StrongBox<int> Buffered(int partition) => _buffered.GetOrAdd(partition, _ => new StrongBox<int>());
+
+    private StrongBox<int> Generation(int partition) => _generation.GetOrAdd(partition, _ => new StrongBox<int>());
 
     private void Run()
     {
@@ -118,7 +135,7 @@ internal sealed class KafkaPollLoop
         {
             if (batch.Count == 0) continue;
             Interlocked.Add(ref Buffered(p).Value, batch.Count);
-            Queue(new PartitionRecords(p, batch.ToArray()), wake: false);
+            if (!_abandoned) _records.Enqueue(new PartitionRecords(p, batch.ToArray()) { Generation = Volatile.Read(ref Generation(p).Value) });
             batch.Clear();
             any = true;
         }
@@ -165,8 +182,9 @@ internal sealed class KafkaPollLoop
         Flush();   // every record of a revoked partition is queued before its revoke
         var revoked = partitions.Where(_owned.Contains).Select(p => new PartitionRevoked(p)).ToList();
         foreach (var r in revoked) Queue(r);
+        // A stream that ends meanwhile acknowledges nothing: stop waiting then rather than hold the group's rebalance.
         if (!_abandoned && revoked.Count > 0
-            && !Task.WhenAll(revoked.Select(r => r.Acknowledged)).Wait(_options.RevokeTimeout))
+            && !Task.WhenAny(Task.WhenAll(revoked.Select(r => r.Acknowledged)), _gone.Task).Wait(_options.RevokeTimeout))
             _warn($"Revoke of {_topic} [{string.Join(",", revoked.Select(r => r.Partition))}] not acknowledged within {_options.RevokeTimeout}; handing over anyway (a later checkpoint is fenced)");
         Forget(revoked.Select(r => r.Partition));
     }
@@ -186,6 +204,7 @@ internal sealed class KafkaPollLoop
     {
         foreach (var p in partitions)
         {
+            Interlocked.Increment(ref Generation(p).Value);   // what is still queued of it is dropped
             _owned.Remove(p);
             _paused.Remove(p);
             _justAssigned.Remove(p);
@@ -193,11 +212,11 @@ internal sealed class KafkaPollLoop
         _pausedSnapshot = [.. _paused.Order()];
     }
 
-    private void Queue(object e, bool wake = true)
+    private void Queue(object e)
     {
         if (_abandoned && e is PartitionEvent) return;
-        _events.Enqueue(e);
-        if (wake) _wake();
+        _control.Enqueue(e);
+        _wake();
     }
 
     /// <summary>The consumer closed after a drain: the source completes.</summary>

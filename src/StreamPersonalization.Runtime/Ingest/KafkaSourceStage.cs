@@ -24,6 +24,9 @@ public sealed class KafkaSourceControl
 
     /// <summary>Partitions paused for back-pressure right now (empty before the stage starts).</summary>
     public IReadOnlyList<int> Paused => _loop?.Paused ?? [];
+
+    /// <summary>Records of <paramref name="partition"/> fetched and not yet emitted.</summary>
+    public int BufferedRecords(int partition) => _loop?.BufferedRecords(partition) ?? 0;
 }
 
 /// <summary>
@@ -84,19 +87,24 @@ public sealed class KafkaSourceStage : GraphStageWithMaterializedValue<SourceSha
 
         private void TryPush()
         {
-            if (!IsAvailable(_stage.Out) || !_loop!.Events.TryDequeue(out var next)) return;
-            switch (next)
+            if (!IsAvailable(_stage.Out)) return;
+            var loop = _loop!;
+            if (loop.Control.TryDequeue(out var next))
             {
-                case PartitionEvent e:
-                    if (e is PartitionRecords r) _loop.Taken(r.Partition, r.Records.Count);
-                    Push(_stage.Out, e);
-                    break;
-                case Exception error:
-                    FailStage(error);
-                    break;
-                default:
-                    CompleteStage();
-                    break;
+                switch (next)
+                {
+                    case PartitionEvent e: Push(_stage.Out, e); break;
+                    case Exception error: FailStage(error); break;
+                    default: CompleteStage(); break;
+                }
+                return;
+            }
+            while (loop.Records.TryDequeue(out var records))
+            {
+                loop.Taken(records.Partition, records.Records.Count);
+                if (!loop.IsCurrent(records)) continue;   // its partition was revoked or lost after it was fetched
+                Push(_stage.Out, records);
+                return;
             }
         }
     }

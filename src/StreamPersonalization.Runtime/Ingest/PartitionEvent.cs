@@ -19,6 +19,9 @@ public sealed record PartitionAssigned(int Partition, long? StartOffset) : Parti
 /// <summary>A batch of one partition's records, consecutive in offset order.</summary>
 public sealed record PartitionRecords(int Partition, IReadOnlyList<ConsumeResult<byte[], byte[]>> Records) : PartitionEvent(Partition)
 {
+    /// <summary>The partition's assignment this batch was fetched in (a batch of an earlier one is never emitted).</summary>
+    internal int Generation { get; init; }
+
     public long FirstOffset => Records[0].Offset.Value;
 
     public long LastOffset => Records[^1].Offset.Value;
@@ -27,7 +30,8 @@ public sealed record PartitionRecords(int Partition, IReadOnlyList<ConsumeResult
 }
 
 /// <summary>
-/// The group moves the partition away. Every record of it was emitted before this. The consumer waits (up to
+/// The group moves the partition away. No record of it follows (those fetched and not yet emitted are dropped: the
+/// next owner reads them from the checkpoint). The consumer waits (up to
 /// <see cref="KafkaSourceOptions.RevokeTimeout"/>) for <see cref="Acknowledge"/>, to be called once what was processed is
 /// checkpointed, so the next owner starts exactly there.
 /// </summary>
@@ -44,7 +48,7 @@ public sealed record PartitionRevoked(int Partition) : PartitionEvent(Partition)
 }
 
 /// <summary>The partition was taken away without a revoke (session timeout, fencing): another node may own it already;
-/// drop its state and do not checkpoint.</summary>
+/// drop its state and do not checkpoint. No record of it follows.</summary>
 public sealed record PartitionLost(int Partition) : PartitionEvent(Partition)
 {
     public override string ToString() => $"PartitionLost({Partition})";

@@ -258,24 +258,46 @@ public sealed class PostgresCheckpointStore : ICheckpointStore, IEntityLookup
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
     /// <summary>
-    /// Locks the partition's checkpoint row. A session that holds it for longer than
-    /// <see cref="PostgresStoreOptions.FenceBlockingSessionsAfterSeconds"/> is another owner's that lost the partition
-    /// without knowing it (frozen mid-checkpoint: SIGSTOP, a stalled VM, a partition that left its socket open), which
-    /// no server timeout ends while the server waits for the rest of its statement. It is terminated; its transaction
-    /// rolls back, and any later commit of that owner fails its fencing read.
+    /// Locks the partition's checkpoint row. A session of this node's role that holds the lock while PostgreSQL has been
+    /// waiting on its client for longer than <see cref="PostgresStoreOptions.FenceBlockingSessionsAfterSeconds"/>
+    /// (<c>wait_event = 'ClientRead'</c>, no state change since) is a frozen owner (SIGSTOP, a stalled VM, a network
+    /// partition that left its socket open) that no server timeout ends while its statement is half sent: it is
+    /// terminated, its transaction rolls back. Never terminated: a live owner (its state changes with every statement),
+    /// a slow commit (waiting on I/O or a standby, not on its client), other waiters, other roles' sessions.
     /// </summary>
     private async Task<long?> FenceAndLockStoredOffsetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CheckpointBatch batch, CancellationToken ct)
     {
-        var locking = LockStoredOffsetAsync(connection, transaction, batch, ct);
-        while (await Task.WhenAny(locking, Task.Delay(_fenceBlockersAfter, ct)).ConfigureAwait(false) != locking)
+        if (_fenceBlockersAfter <= TimeSpan.Zero) return await LockStoredOffsetAsync(connection, transaction, batch, ct).ConfigureAwait(false);
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var locking = LockStoredOffsetAsync(connection, transaction, batch, waiting.Token);
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            await using var fence = _dataSource.CreateCommand("SELECT count(pg_terminate_backend(b)) FROM unnest(pg_blocking_pids($1)) AS b");
-            fence.Parameters.Add(new NpgsqlParameter<int> { TypedValue = connection.ProcessID });
-            var ended = (long)(await fence.ExecuteScalarAsync(ct).ConfigureAwait(false) ?? 0L);
-            Interlocked.Add(ref _sessionsFenced, ended);
+            while (await Task.WhenAny(locking, Task.Delay(_fenceBlockersAfter, waiting.Token)).ConfigureAwait(false) != locking)
+            {
+                ct.ThrowIfCancellationRequested();
+                await using var fence = _dataSource.CreateCommand("""
+                    SELECT count(pg_terminate_backend(a.pid)) FROM pg_stat_activity a
+                    WHERE a.pid = ANY(pg_blocking_pids($1)) AND a.usename = current_user
+                      AND a.wait_event = 'ClientRead' AND a.state_change < now() - make_interval(secs => $2)
+                    """);
+                fence.Parameters.Add(new NpgsqlParameter<int> { TypedValue = connection.ProcessID });
+                fence.Parameters.Add(new NpgsqlParameter<double> { TypedValue = _fenceBlockersAfter.TotalSeconds });
+                var ended = (long)(await fence.ExecuteScalarAsync(ct).ConfigureAwait(false) ?? 0L);
+                Interlocked.Add(ref _sessionsFenced, ended);
+            }
+            return await locking.ConfigureAwait(false);
         }
-        return await locking.ConfigureAwait(false);
+        catch when (!locking.IsCompleted)
+        {
+            // Leave no command running on the connection the caller disposes.
+            waiting.Cancel();
+            try { await locking.ConfigureAwait(false); } catch (Exception) { }
+            throw;
+        }
+        finally
+        {
+            waiting.Cancel();   // also ends the pending delay
+        }
     }
 
     private static async Task<long?> LockStoredOffsetAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CheckpointBatch batch, CancellationToken ct)

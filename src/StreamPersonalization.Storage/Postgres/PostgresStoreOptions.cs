@@ -25,7 +25,8 @@ public sealed class PostgresStoreOptions
     /// partition with the socket still open) would otherwise hold its row locks for ever, and the node that took over its
     /// partitions could not checkpoint them. Must exceed the longest pause between statements of one checkpoint.
     /// </summary>
-    /// <value>Seconds, 1 to <see cref="MaxCommandTimeoutSeconds"/>. Default 10.</value>
+    /// <value>Seconds, 0 to <see cref="MaxCommandTimeoutSeconds"/>. Default 10. 0: not set (needed behind PgBouncer or
+    /// other poolers that refuse the <c>options</c> startup parameter; set the timeout on the server instead).</value>
     public int IdleInTransactionTimeoutSeconds { get; set; } = 10;
 
     /// <summary>
@@ -34,7 +35,8 @@ public sealed class PostgresStoreOptions
     /// that lost its partition without knowing it holds that row while the new owner checkpoints; frozen in the middle
     /// of sending a statement, it is not idle, so <see cref="IdleInTransactionTimeoutSeconds"/> does not end it.
     /// </summary>
-    /// <value>Seconds, 1 to <see cref="MaxCommandTimeoutSeconds"/>; keep it below <see cref="CommandTimeoutSeconds"/>. Default 5.</value>
+    /// <value>Seconds, 0 to <see cref="MaxCommandTimeoutSeconds"/>; keep it below <see cref="CommandTimeoutSeconds"/>. Default 5.
+    /// 0: off (behind a pooler the client's process id is not the server's, so there the fence cannot find the blocker).</value>
     public int FenceBlockingSessionsAfterSeconds { get; set; } = 5;
 
     /// <summary>
@@ -50,9 +52,12 @@ public sealed class PostgresStoreOptions
     {
         var builder = new NpgsqlDataSourceBuilder(ConnectionString);
         builder.ConnectionStringBuilder.CommandTimeout = CommandTimeoutSeconds;
-        // Appended to any server options the connection string already sets.
-        var idle = $"-c idle_in_transaction_session_timeout={IdleInTransactionTimeoutSeconds * 1000}";
-        builder.ConnectionStringBuilder.Options = string.IsNullOrWhiteSpace(builder.ConnectionStringBuilder.Options) ? idle : $"{builder.ConnectionStringBuilder.Options} {idle}";
+        if (IdleInTransactionTimeoutSeconds > 0)
+        {
+            // Appended to any server options the connection string already sets.
+            var idle = $"-c idle_in_transaction_session_timeout={IdleInTransactionTimeoutSeconds * 1000}";
+            builder.ConnectionStringBuilder.Options = string.IsNullOrWhiteSpace(builder.ConnectionStringBuilder.Options) ? idle : $"{builder.ConnectionStringBuilder.Options} {idle}";
+        }
         return builder.Build();
     }
 
@@ -73,10 +78,10 @@ public sealed class PostgresStoreOptions
         }
         if (CommandTimeoutSeconds is < 1 or > MaxCommandTimeoutSeconds)
             throw new OptionsValidationException($"{SectionName}:CommandTimeoutSeconds", $"an integer from 1 to {MaxCommandTimeoutSeconds}", CommandTimeoutSeconds);
-        if (IdleInTransactionTimeoutSeconds is < 1 or > MaxCommandTimeoutSeconds)
-            throw new OptionsValidationException($"{SectionName}:IdleInTransactionTimeoutSeconds", $"an integer from 1 to {MaxCommandTimeoutSeconds}", IdleInTransactionTimeoutSeconds);
-        if (FenceBlockingSessionsAfterSeconds is < 1 or > MaxCommandTimeoutSeconds)
-            throw new OptionsValidationException($"{SectionName}:FenceBlockingSessionsAfterSeconds", $"an integer from 1 to {MaxCommandTimeoutSeconds}", FenceBlockingSessionsAfterSeconds);
+        if (IdleInTransactionTimeoutSeconds is < 0 or > MaxCommandTimeoutSeconds)
+            throw new OptionsValidationException($"{SectionName}:IdleInTransactionTimeoutSeconds", $"an integer from 0 (off) to {MaxCommandTimeoutSeconds}", IdleInTransactionTimeoutSeconds);
+        if (FenceBlockingSessionsAfterSeconds is < 0 or > MaxCommandTimeoutSeconds)
+            throw new OptionsValidationException($"{SectionName}:FenceBlockingSessionsAfterSeconds", $"an integer from 0 (off) to {MaxCommandTimeoutSeconds}", FenceBlockingSessionsAfterSeconds);
         if (AssignmentSynchronousCommit is not ("off" or "on"))
             throw new OptionsValidationException($"{SectionName}:AssignmentSynchronousCommit", "off | on", AssignmentSynchronousCommit);
     }

@@ -38,6 +38,15 @@ public sealed class AkkaConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void RequireDrainTime_PhaseShorterThanTheNodesShutdown_FailsNamingTheKey()
+    {
+        var config = AkkaConfigLoader.Load(Repo("development"), environment: NoEnvironment);
+        AkkaConfigValidator.RequireDrainTime(config, TimeSpan.FromSeconds(30));   // the repository's 40 s phase fits
+        var e = Assert.Throws<HoconConfigurationException>(() => AkkaConfigValidator.RequireDrainTime(config, TimeSpan.FromSeconds(40)));
+        Assert.Contains($"'{AkkaConfigValidator.DrainPhaseTimeoutKey}'", e.Message);
+    }
+
+    [Fact]
     public void Load_ProductionWithoutPublicHostname_FailsNamingTheKey()
     {
         // Bound to 0.0.0.0 the node would tell the others to reach it at 0.0.0.0.

@@ -54,6 +54,8 @@ public sealed class KafkaSourceStageTests : Akka.TestKit.Xunit2.TestKit, IClassF
 
         // Nobody pulls: the partition is paused once 300 records wait.
         await UntilAsync(() => control.Paused.Contains(0));
+        await Task.Delay(TimeSpan.FromSeconds(1));   // paused for real: fetching stopped at the bound (+ the batch that crossed it)
+        Assert.InRange(control.BufferedRecords(0), 300, 300 + 50);
         var offsets = new List<long>();
         while (offsets.Count < 5_000)
         {
