@@ -25,6 +25,9 @@ public sealed class KafkaSourceControl
     /// <summary>Partitions paused for back-pressure right now (empty before the stage starts).</summary>
     public IReadOnlyList<int> Paused => _loop?.Paused ?? [];
 
+    /// <summary>Assignments, revokes and losses queued and not yet emitted (tests wait on it).</summary>
+    internal int QueuedControlEvents => _loop?.Control.Count ?? 0;
+
     /// <summary>Records of <paramref name="partition"/> fetched and not yet emitted.</summary>
     public int BufferedRecords(int partition) => _loop?.BufferedRecords(partition) ?? 0;
 }
