@@ -184,10 +184,7 @@ public sealed class BrokerFaultTests(ThreeBrokerKafkaFixture kafka, ITestOutputH
 
     private async Task CompareWithCleanRunAsync(PipelineScenario scenario, SqliteCheckpointStore faultyStore, Node.Kafka.KafkaOptions faultyRun, string name)
     {
-        var cleanRun = scenario.KafkaFor("clean");
-        await using var cleanStore = new SqliteCheckpointStore(new SqliteStoreOptions { Path = Path.Combine(_dir, $"{name}-clean.db") });
-        await InProcessNode.RunToEndAsync(scenario, cleanRun, cleanStore, $"{name}-clean");
-        await RunComparison.AssertSameAsync(scenario, cleanStore, cleanRun, faultyStore, faultyRun, output);
+        await RunComparison.AssertSameAsFaultFreeNodeAsync(scenario, faultyStore, faultyRun, _dir, $"{name}-clean", output);
     }
 
     /// <summary>Waits until the group's committed offsets in Kafka equal <paramref name="expected"/> per partition.</summary>

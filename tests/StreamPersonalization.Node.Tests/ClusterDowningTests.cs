@@ -1,6 +1,5 @@
 using StreamPersonalization.Node.Tests.Support;
 using StreamPersonalization.Storage.Postgres;
-using StreamPersonalization.Storage.Sqlite;
 using Xunit.Abstractions;
 
 namespace StreamPersonalization.Node.Tests;
@@ -59,10 +58,7 @@ public sealed class ClusterDowningTests(KafkaFixture kafka, ITestOutputHelper ou
         Assert.True(a.Terminate(TimeSpan.FromSeconds(60)) && a.ExitCode == 0, $"node-a exit:\n{a.Log}");
 
         output.WriteLine($"--- node-b ---\n{b.Log}");
-        var cleanRun = scenario.KafkaFor("downing-single");
-        await using var cleanStore = new SqliteCheckpointStore(new SqliteStoreOptions { Path = Path.Combine(_dir, "single.db") });
-        await InProcessNode.RunToEndAsync(scenario, cleanRun, cleanStore, "downing-single");
-        await RunComparison.AssertSameAsync(scenario, cleanStore, cleanRun, store, run, output);
+        await RunComparison.AssertSameAsFaultFreeNodeAsync(scenario, store, run, _dir, "downing-single", output);
     }
 
     private static int FreePort() => FreePorts.Next();

@@ -70,10 +70,7 @@ public sealed class RestartTests(KafkaFixture kafka, ITestOutputHelper output) :
             Assert.True(last.ExitCode == 0, $"exit code {last.ExitCode}; log:\n{last.Log}");
         }
 
-        var cleanRun = scenario.KafkaFor("clean");
-        await using var cleanStore = new SqliteCheckpointStore(new SqliteStoreOptions { Path = Path.Combine(_dir, "clean.db") });
-        await InProcessNode.RunToEndAsync(scenario, cleanRun, cleanStore, $"restart-{name}-clean");
-        await RunComparison.AssertSameAsync(scenario, cleanStore, cleanRun, killedStore, killedRun, output);
+        await RunComparison.AssertSameAsFaultFreeNodeAsync(scenario, killedStore, killedRun, _dir, $"restart-{name}-clean", output);
     }
 
     private static Task WaitForAsync(Func<Task<long>> progress, long target, NodeProcess node) => RunComparison.WaitForAsync(progress, target, node);

@@ -1,6 +1,5 @@
 using StreamPersonalization.Node.Tests.Support;
 using StreamPersonalization.Storage.Postgres;
-using StreamPersonalization.Storage.Sqlite;
 using Xunit.Abstractions;
 
 namespace StreamPersonalization.Node.Tests;
@@ -61,10 +60,7 @@ public sealed class ScaleOutTests(KafkaFixture kafka, ITestOutputHelper output) 
         Assert.True(a.Terminate(TimeSpan.FromSeconds(60)), a.Log);
         Assert.True(a.ExitCode == 0, $"node-a exit {a.ExitCode}:\n{a.Log}");
 
-        var cleanRun = scenario.KafkaFor("single");
-        await using var cleanStore = new SqliteCheckpointStore(new SqliteStoreOptions { Path = Path.Combine(_dir, "single.db") });
-        await InProcessNode.RunToEndAsync(scenario, cleanRun, cleanStore, "scale-single");
-        await RunComparison.AssertSameAsync(scenario, cleanStore, cleanRun, store, run, output);
+        await RunComparison.AssertSameAsFaultFreeNodeAsync(scenario, store, run, _dir, "scale-single", output);
     }
 
     /// <summary>Waits for a node's latest assignment log line to name at least one partition.</summary>

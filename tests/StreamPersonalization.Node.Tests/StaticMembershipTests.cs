@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using StreamPersonalization.Node.Tests.Support;
 using StreamPersonalization.Storage.Postgres;
-using StreamPersonalization.Storage.Sqlite;
 using Xunit.Abstractions;
 
 namespace StreamPersonalization.Node.Tests;
@@ -85,10 +84,7 @@ public sealed partial class StaticMembershipTests(KafkaFixture kafka, ITestOutpu
             c.Dispose();
         }
 
-        var cleanRun = scenario.KafkaFor("static-single");
-        await using var cleanStore = new SqliteCheckpointStore(new SqliteStoreOptions { Path = Path.Combine(_dir, "single.db") });
-        await InProcessNode.RunToEndAsync(scenario, cleanRun, cleanStore, "static-single");
-        await RunComparison.AssertSameAsync(scenario, cleanStore, cleanRun, store, run, output);
+        await RunComparison.AssertSameAsFaultFreeNodeAsync(scenario, store, run, _dir, "static-single", output);
     }
 
     /// <summary>The partitions a node owns according to its log: assigned minus stopped.</summary>

@@ -39,6 +39,17 @@ public static class RunComparison
         }
     }
 
+    /// <summary>Runs the scenario once more through one fault-free in-process node (SQLite under <paramref name="dir"/>,
+    /// consumer group <paramref name="group"/>) and asserts the faulty run equals it (<see cref="AssertSameAsync"/>).</summary>
+    public static async Task AssertSameAsFaultFreeNodeAsync(PipelineScenario scenario, ICheckpointStore faultyStore, KafkaOptions faultyRun,
+        string dir, string group, ITestOutputHelper output)
+    {
+        var cleanRun = scenario.KafkaFor("clean");
+        await using var cleanStore = new Storage.Sqlite.SqliteCheckpointStore(new Storage.Sqlite.SqliteStoreOptions { Path = Path.Combine(dir, $"{group}.db") });
+        await InProcessNode.RunToEndAsync(scenario, cleanRun, cleanStore, group);
+        await AssertSameAsync(scenario, cleanStore, cleanRun, faultyStore, faultyRun, output);
+    }
+
     /// <summary>Asserts state, checkpoints, counters, outputs, dead letters and experiment totals of the faulty run equal the clean run's and the reference's.</summary>
     public static async Task AssertSameAsync(PipelineScenario scenario, ICheckpointStore cleanStore, KafkaOptions cleanRun, ICheckpointStore faultyStore, KafkaOptions faultyRun, ITestOutputHelper output)
     {
