@@ -179,32 +179,30 @@ internal sealed class KafkaPollLoop
 
     private void Revoke(IEnumerable<int> partitions)
     {
-        Flush();   // every record of a revoked partition is queued before its revoke
         var revoked = partitions.Where(_owned.Contains).Select(p => new PartitionRevoked(p)).ToList();
+        // Before the revoke is queued: nothing fetched of these partitions may be emitted after it.
+        Retire(revoked.Select(r => r.Partition));
         foreach (var r in revoked) Queue(r);
         // A stream that ends meanwhile acknowledges nothing: stop waiting then rather than hold the group's rebalance.
         if (!_abandoned && revoked.Count > 0
             && !Task.WhenAny(Task.WhenAll(revoked.Select(r => r.Acknowledged)), _gone.Task).Wait(_options.RevokeTimeout))
             _warn($"Revoke of {_topic} [{string.Join(",", revoked.Select(r => r.Partition))}] not acknowledged within {_options.RevokeTimeout}; handing over anyway (a later checkpoint is fenced)");
-        Forget(revoked.Select(r => r.Partition));
     }
 
     private void Lose(IEnumerable<int> partitions)
     {
         var lost = partitions.Where(_owned.Contains).ToList();
-        foreach (var p in lost)
-        {
-            _pending.Remove(p);   // fetched for a partition another node may own already: not handed on
-            Queue(new PartitionLost(p));
-        }
-        Forget(lost);
+        Retire(lost);   // fetched for a partition another node may own already: not handed on
+        foreach (var p in lost) Queue(new PartitionLost(p));
     }
 
-    private void Forget(IEnumerable<int> partitions)
+    /// <summary>The partitions are no longer this consumer's: their queued and pending records become stale.</summary>
+    private void Retire(IEnumerable<int> partitions)
     {
         foreach (var p in partitions)
         {
             Interlocked.Increment(ref Generation(p).Value);   // what is still queued of it is dropped
+            _pending.Remove(p);
             _owned.Remove(p);
             _paused.Remove(p);
             _justAssigned.Remove(p);

@@ -167,6 +167,7 @@ public sealed class KafkaSourceStageTests : Akka.TestKit.Xunit2.TestKit, IClassF
         async Task<PartitionEvent> PullAsync(string member, ISinkQueue<PartitionEvent> queue)
         {
             var e = (await queue.PullAsync().WaitAsync(Patience)).Value;
+            output.WriteLine($"{member}: {e}");
             switch (e)
             {
                 case PartitionAssigned a: next[(member, a.Partition)] = a.StartOffset ?? 0; break;
