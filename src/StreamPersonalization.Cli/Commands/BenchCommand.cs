@@ -22,10 +22,13 @@ internal static class BenchCommand
         var httpSeconds = new Option<int>("--http-seconds") { Description = "Measured seconds of the HTTP assignment load.", DefaultValueFactory = _ => 20 };
         var httpUsers = new Option<int>("--http-users") { Description = "Distinct users the HTTP load draws from (first requests store new assignments).", DefaultValueFactory = _ => 50_000 };
         var httpGeneratorProcess = new Option<bool>("--http-generator-process") { Description = "Run the HTTP load generator as its own 'sp loadgen' process instead of inside the benchmark process (on 2 cores the extra process costs more than it isolates)." };
-        var only = new Option<string?>("--only") { Description = "Run one part: engine, privacy (with engine), e2e, memory, assign or http; or scale (node processes; only when asked for)." };
+        var actorRecords = new Option<int>("--actor-records") { Description = "Records pushed through the sharded user actors for (a′).", DefaultValueFactory = _ => 1_000_000 };
+        var actorPartitions = new Option<int>("--actor-partitions") { Description = "Partitions running rounds at once for (a′).", DefaultValueFactory = _ => 8 };
+        var actorBatch = new Option<int>("--actor-batch") { Description = "Records per round for (a′).", DefaultValueFactory = _ => 5_000 };
+        var only = new Option<string?>("--only") { Description = "Run one part: engine, privacy (with engine), actors, e2e, memory, assign or http; or scale (node processes; only when asked for)." };
         var command = new Command("bench", "Benchmarks: engine-only events/s, end-to-end events/s (embedded Kafka + SQLite), bytes per user entity.")
         {
-            engineEvents, e2eRecords, e2ePartitions, memoryUsers, assignCalls, httpRate, httpSeconds, httpUsers, httpGeneratorProcess, only,
+            engineEvents, actorRecords, actorPartitions, actorBatch, e2eRecords, e2ePartitions, memoryUsers, assignCalls, httpRate, httpSeconds, httpUsers, httpGeneratorProcess, only,
             ScaleBenchmark.Postgres, ScaleBenchmark.Records, ScaleBenchmark.ReadyUsers, ScaleBenchmark.SessionTimeout,
         };
         command.SetAction(async (parse, ct) =>
@@ -36,6 +39,7 @@ internal static class BenchCommand
             var table = new Table().AddColumns("measure", "result", "target");
             var engineRate = part is null or "engine" or "privacy" ? EngineBenchmark.Run(settings, parse.GetValue(engineEvents), table) : 0;
             if (part is null or "privacy") PrivacyBenchmark.Run(settings, parse.GetValue(engineEvents) / 2, engineRate, table);
+            if (part is null or "actors") await ActorBenchmark.RunAsync(settings, parse.GetValue(actorRecords), parse.GetValue(actorPartitions), parse.GetValue(actorBatch), table);
             if (part is null or "memory") MemoryBenchmark.Run(settings, parse.GetValue(memoryUsers), table);
             if (part is null or "assign") AssignmentBenchmark.Run(Path.Combine("config", "experiments.yaml"), parse.GetValue(assignCalls), table);
             if (part is null or "http") await HttpAssignmentBenchmark.RunAsync(settings, parse.GetValue(httpRate), TimeSpan.FromSeconds(parse.GetValue(httpSeconds)), parse.GetValue(httpUsers), !parse.GetValue(httpGeneratorProcess), table, ct);

@@ -16,9 +16,13 @@ public sealed class ShardCounters
     public long SessionsClosed;
     public long Transitions;
     public long TimersFired;
-    public readonly long[] Rejected = new long[Enum.GetValues<RejectReason>().Max(r => (int)r) + 1];
+    // Computed once: a user actor's every round allocates counters.
+    private static readonly int RejectReasons = Enum.GetValues<RejectReason>().Max(r => (int)r) + 1;
+    private static readonly int PrivacyCounters = Enum.GetValues<PrivacyCounter>().Length;
+
+    public readonly long[] Rejected = new long[RejectReasons];
     /// <summary>Privacy actions by <see cref="PrivacyCounter"/> (properties dropped by reason, consent changes, erasures, retention deletes).</summary>
-    public readonly long[] Privacy = new long[Enum.GetValues<PrivacyCounter>().Length];
+    public readonly long[] Privacy = new long[PrivacyCounters];
 
     public long RejectedTotal => Rejected.Sum();
 
@@ -50,6 +54,16 @@ public sealed class ShardCounters
         if (!withPrivacy) return;
         n = r.ReadInt32();
         for (var i = 0; i < n; i++) { var v = r.ReadInt64(); if (i < Privacy.Length) Privacy[i] = v; }
+    }
+
+    /// <summary>Adds every counter of <paramref name="other"/> (a user's round merged into its partition's).</summary>
+    public void Add(ShardCounters other)
+    {
+        Records += other.Records; ValidEvents += other.ValidEvents; LateEvents += other.LateEvents;
+        CustomTypeEvents += other.CustomTypeEvents; SessionsClosed += other.SessionsClosed;
+        Transitions += other.Transitions; TimersFired += other.TimersFired;
+        for (var i = 0; i < Rejected.Length; i++) Rejected[i] += other.Rejected[i];
+        for (var i = 0; i < Privacy.Length; i++) Privacy[i] += other.Privacy[i];
     }
 
     /// <summary>Adds one to a privacy counter.</summary>

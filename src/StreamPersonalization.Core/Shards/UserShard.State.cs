@@ -32,7 +32,7 @@ public sealed partial class UserShard
     }
 
     /// <summary>Experiment contributions accumulated since the last <see cref="Experiments.Attribution.ExperimentDeltaBuilder.Take"/> (null without an experiment catalog).</summary>
-    public Experiments.Attribution.ExperimentDeltaBuilder? ExperimentDeltas => _attribution?.Deltas;
+    public Experiments.Attribution.ExperimentDeltaBuilder? ExperimentDeltas => (Experiments.Attribution.ExperimentDeltaBuilder?)_attribution?.Deltas;
 
     /// <summary>Serializes every dirty entity for the next checkpoint and marks them clean.</summary>
     public List<EntityWrite> TakeDirty()
@@ -66,31 +66,13 @@ public sealed partial class UserShard
     }
 
     /// <summary>Watermark, counters (with privacy counters since format 3) and experiment delta range ends, checkpointed with the offset (format 3).</summary>
-    public byte[] SaveShardState()
-    {
-        using var ms = new MemoryStream();
-        using var w = new BinaryWriter(ms);
-        w.Write((byte)3);
-        w.Write(WatermarkMs);
-        Counters.WriteTo(w);
-        var ends = ExperimentDeltas?.RangeEnds ?? new Dictionary<string, long>();
-        w.Write(ends.Count);
-        foreach (var (experiment, end) in ends) { w.Write(experiment); w.Write(end); }
-        w.Flush();
-        return ms.ToArray();
-    }
+    public byte[] SaveShardState() => ShardStateCodec.Write(WatermarkMs, Counters, ExperimentDeltas?.RangeEnds);
 
     public void RestoreShardState(byte[]? state)
     {
         if (state is null) return;
-        using var r = new BinaryReader(new MemoryStream(state));
-        var version = r.ReadByte();
-        if (version is < 1 or > 3) throw new InvalidDataException($"Shard state of partition {Partition} has format version {version}; this build reads versions 1..3.");
-        WatermarkMs = r.ReadInt64();
-        Counters.ReadFrom(r, withPrivacy: version >= 3);
-        if (version < 2) return;
-        var ends = new List<KeyValuePair<string, long>>();
-        for (var n = r.ReadInt32(); n > 0; n--) ends.Add(new(r.ReadString(), r.ReadInt64()));
+        var (watermark, ends) = ShardStateCodec.Read(state, Partition, Counters);
+        WatermarkMs = watermark;
         ExperimentDeltas?.RestoreRangeEnds(ends);
     }
 

@@ -32,19 +32,17 @@ public sealed partial class UserShard
     private readonly SegmentCatalog _catalog;
     private readonly IShardOutput _output;
     private readonly IEntityStateSource _source;
-    private readonly EventDecoder _decoder;
+    private readonly PartitionIngest _ingest;
     private readonly StringPool _pool = new();
-    private readonly HalfLifeDecay _decay;
-    private readonly double[] _weights;
+    private readonly UserProcessor _processor;
+    private readonly ShardEffects _effects;
     private readonly Dictionary<string, UserEntity> _resident = new(StringComparer.Ordinal);
     private readonly List<UserEntity> _dirty = [];
     private readonly TimerQueue _timers = new();
-    private readonly List<ClosedSession> _closed = [];
     private readonly List<ShardOutput> _pending = [];
     private readonly Experiments.Definitions.ExperimentCatalog? _experiments;
     private readonly Func<Experiments.Definitions.ExperimentCatalog>? _currentExperiments;
     private Experiments.Attribution.ExperimentAttribution? _attribution;
-    private readonly Privacy.Pseudonymization.PseudonymCache? _pseudonyms;
     private readonly HashSet<string> _deletedKeys = new(StringComparer.Ordinal);
     private readonly List<string> _erasures = [];
     private readonly List<string> _withdrawals = [];
@@ -62,16 +60,15 @@ public sealed partial class UserShard
         _catalog = catalog;
         _output = output;
         _source = source ?? NoEntityState.Instance;
-        _pseudonyms = options.Privacy.Pseudonymizer is { } p ? new(p, options.Privacy.PseudonymCacheCapacity) : null;
-        _decoder = new EventDecoder(options.Ingest, _pool, options.Privacy.Properties, _pseudonyms);
-        _decay = new HalfLifeDecay(options.Engagement.HalfLife);
-        _weights = options.Engagement.WeightTable();
+        _ingest = new PartitionIngest(partition, _options, Counters, _pool);
+        _processor = new UserProcessor(_options, catalog);
+        _effects = new ShardEffects(this);
     }
 
     public int Partition { get; }
 
-    /// <summary>Largest accepted event time (Unix ms); <see cref="long.MinValue"/> before the first event.</summary>
-    public long WatermarkMs { get; private set; } = long.MinValue;
+    /// <summary>Largest on-time event time (Unix ms); <see cref="long.MinValue"/> before the first event. See <see cref="PartitionIngest"/>.</summary>
+    public long WatermarkMs { get => _ingest.WatermarkMs; private set => _ingest.WatermarkMs = value; }
 
     public ShardCounters Counters { get; } = new();
 
@@ -102,19 +99,7 @@ public sealed partial class UserShard
 
     private void ProcessRecord(InputRecord record)
     {
-        Counters.Records++;
-        DecodeResult decoded;
-        try
-        {
-            decoded = _decoder.Decode(record.Key, record.Value, record.TimestampMs, new EventIdFallback(record.Topic, record.Partition, record.Offset));
-        }
-        catch (Exception ex)
-        {
-            Reject(record, RejectReason.ProcessingError, $"decoder failed: {ex.GetType().FullName}: {ex.Message}", ex.GetType().FullName);
-            return;
-        }
-        if (!decoded.IsValid) { Reject(record, decoded.Reason, decoded.Detail!); return; }
-        Apply(Ingested(decoded), record);
+        if (_ingest.Accept(record, _pending) is { } accepted) Apply(accepted, record);
     }
 
     /// <summary>Processes an already decoded event (engine benchmark and tests); late events and duplicates are counted only.</summary>
@@ -123,7 +108,7 @@ public sealed partial class UserShard
         try
         {
             Counters.Records++;
-            Apply(e, null);
+            if (_ingest.Accept(e, null, _pending) is { } accepted) Apply(accepted, null);
         }
         catch { _pending.Clear(); throw; }
         Flush();
@@ -136,56 +121,22 @@ public sealed partial class UserShard
     public void RejectPoison(InputRecord record, PoisonRecordException error)
     {
         Counters.Records++;
-        Reject(record, RejectReason.ProcessingError, error.Detail, error.InnerException!.GetType().FullName);
+        _ingest.Reject(record, RejectReason.ProcessingError, error.Detail, _pending, error.ErrorType);
         Flush();
     }
 
-    private void Apply(ClickEvent e, InputRecord? source)
+    private void Apply(AcceptedEvent accepted, InputRecord? source)
     {
-        var graceMs = _options.Sessions.GraceMs;
-        // Consent and erasure requests act whatever their time: a late one must still take effect, and one stamped by
-        // an admin with the wall clock must not move a lagging partition's event-time clock.
-        var privacyRequest = e.Type is EventType.Forget or EventType.Consent;
-        if (!privacyRequest && WatermarkMs != long.MinValue && e.TimestampMs < WatermarkMs - graceMs)
-        {
-            Counters.LateEvents++;
-            Reject(source, RejectReason.LateEvent, $"ts {TimestampParser.Format(e.TimestampMs)} is {WatermarkMs - e.TimestampMs} ms behind the partition watermark; grace {graceMs} ms");
-            return;
-        }
-        var entity = GetOrLoad(e.UserId, create: true)!;
-        var idHash = 0UL;
-        if (_options.DuplicateWindow > 0)
-        {
-            idHash = EventIdWindow.Hash(e.EventId);
-            if (entity.RecentEventIds is { } ids)
-            {
-                if (WatermarkMs != long.MinValue) ids.Prune(WatermarkMs - graceMs);
-                if (ids.Contains(idHash))
-                {
-                    Reject(source, RejectReason.DuplicateEvent, $"event_id {e.EventId} was already accepted for user {e.UserId} within the grace period");
-                    return;
-                }
-            }
-        }
-        Counters.ValidEvents++;
-        if (e.Type == EventType.Custom) Counters.CustomTypeEvents++;
-        if (!privacyRequest && e.TimestampMs > WatermarkMs) FireTimersUpTo(e.TimestampMs);
+        var entity = GetOrLoad(accepted.Event.UserId, create: true)!;
+        _effects.Source = source;
         try
         {
-            if (_options.DuplicateWindow > 0) (entity.RecentEventIds ??= new EventIdWindow()).Add(idHash, e.TimestampMs, _options.DuplicateWindow);
-            if (HandledByPrivacy(entity, e)) return;
-            if (_attribution is not null) entity.Exposures = _attribution.Apply(e, entity.Exposures, entity.Engagement, _decay);
-            entity.Sessions.Add(new SessionEvent(e.TimestampMs, e.Value ?? 0, e.Type));
-            entity.Engagement.ApplyEvent(e, _weights[(int)e.Type], _decay);
-            _options.FaultInjector?.OnApplying(e);
-            Evaluate(entity, WatermarkMs, EvaluationCause.Event);
-            Schedule(entity);
-            MarkDirty(entity);
+            // The user's own timers up to the new watermark fire inside OnEvent, after its duplicate check; everybody
+            // else's fire after it (the order between users does not matter: they share nothing).
+            _processor.OnEvent(entity, accepted.Event, accepted.WatermarkBeforeMs, accepted.WatermarkAfterMs, _effects);
         }
-        catch (Exception ex) when (ex is not (EntityStateException or OperationCanceledException))
-        {
-            throw new PoisonRecordException(e, ex);
-        }
+        finally { _effects.Source = null; }
+        FireTimersUpTo(accepted.WatermarkAfterMs);
     }
 
     /// <summary>Moves the watermark forward and fires every timer due at or before it.</summary>
@@ -198,74 +149,13 @@ public sealed partial class UserShard
 
     private void FireTimersUpTo(long watermarkMs)
     {
-        if (watermarkMs <= WatermarkMs) return;
-        WatermarkMs = watermarkMs;
+        if (watermarkMs > WatermarkMs) _ingest.WatermarkMs = watermarkMs;
         while (_timers.TryPopDue(watermarkMs, out var key, out var due))
         {
             var entity = GetOrLoad(key, create: false);
             if (entity is null || entity.ScheduledDueMs != due) continue;   // stale entry: superseded by an earlier one
-            entity.ScheduledDueMs = long.MaxValue;
-            if (NextDue(entity) <= due && !OnTimer(entity, due)) continue;   // deleted by the retention limit
-            Schedule(entity);
-            MarkDirty(entity);
+            _processor.AdvanceTo(entity, watermarkMs, _effects);
         }
-    }
-
-    /// <returns>False when the timer deleted the entity (retention).</returns>
-    private bool OnTimer(UserEntity entity, long nowMs)
-    {
-        Counters.TimersFired++;
-        if (RetentionExpired(entity, nowMs)) { DeleteEntity(entity); Counters.Count(PrivacyCounter.RetentionDeletes); return false; }
-        if (entity.RecentEventIds is { } ids)
-        {
-            ids.Prune(WatermarkMs - _options.Sessions.GraceMs);   // an idle user's ids are all gone by its session close
-            if (ids.Count == 0) entity.RecentEventIds = null;
-        }
-        _closed.Clear();
-        entity.Sessions.CloseDue(nowMs, _options.Sessions, _closed);
-        foreach (var s in _closed)
-        {
-            entity.Engagement.ApplySessionStart(s.StartMs, s.EndMs - s.StartMs);
-            _pending.Add(new SessionClosedOutput(entity.Key, entity.Sequence++, s, nowMs));
-            Counters.SessionsClosed++;
-        }
-        var reevaluate = entity.NextReevaluationMs <= nowMs;
-        if (_closed.Count > 0 || reevaluate)
-            Evaluate(entity, nowMs, _closed.Count > 0 ? EvaluationCause.SessionClosed : EvaluationCause.Reevaluation);
-        MarkDirty(entity);
-        return true;
-    }
-
-    /// <summary>Evaluates every segment rule at <paramref name="nowMs"/> and emits one transition per change, in segment order.</summary>
-    private void Evaluate(UserEntity entity, long nowMs, EvaluationCause cause)
-    {
-        if (PersonalizationOff(entity)) { entity.NextReevaluationMs = long.MaxValue; return; }
-        var features = default(UserFeatures);
-        entity.Engagement.Fill(nowMs, _decay, ref features);
-        var mask = _catalog.Evaluate(in features);
-        if (entity.RetiredMemberships is { } retired)
-        {
-            foreach (var id in retired) Emit(new SegmentTransition(entity.Key, entity.Sequence++, id, false, _catalog.Version, nowMs, cause));
-            entity.RetiredMemberships = null;
-        }
-        var changed = mask ^ entity.Membership;
-        while (changed != 0)
-        {
-            var bit = System.Numerics.BitOperations.TrailingZeroCount(changed);
-            changed &= changed - 1;
-            var entered = (mask & (1UL << bit)) != 0;
-            Emit(new SegmentTransition(entity.Key, entity.Sequence++, _catalog.Segments[bit].Id, entered, _catalog.Version, nowMs, cause));
-        }
-        entity.Membership = mask;
-        var interval = _options.ReevaluationIntervalMs;
-        var nextReevaluation = (Math.Max(nowMs, 0) / interval + 1) * interval;
-        entity.NextReevaluationMs = nextReevaluation - entity.Engagement.LastEventMs > _options.ReevaluationHorizonMs ? long.MaxValue : nextReevaluation;
-    }
-
-    private void Emit(SegmentTransition t)
-    {
-        Counters.Transitions++;
-        _pending.Add(t);
     }
 
     /// <summary>Hands the finished record's outputs to the output (or drops them when muted).</summary>
@@ -277,18 +167,6 @@ public sealed partial class UserShard
             if (!MuteOutputs) foreach (var o in _pending) _output.Emit(o);
         }
         finally { _pending.Clear(); }
-    }
-
-    private long NextDue(UserEntity e) => Math.Min(Math.Min(e.Sessions.NextCloseDue(_options.Sessions), e.NextReevaluationMs), RetentionDue(e));
-
-    private void Schedule(UserEntity entity)
-    {
-        var next = NextDue(entity);
-        if (next < entity.ScheduledDueMs)
-        {
-            _timers.Schedule(entity.Key, next);
-            entity.ScheduledDueMs = next;
-        }
     }
 
     private UserEntity? GetOrLoad(string key, bool create)
@@ -332,15 +210,40 @@ public sealed partial class UserShard
         _dirty.Add(entity);
     }
 
-    /// <summary>Counts a rejected record and dead-letters it (only counts when there is no source record: <see cref="ProcessEvent"/>).</summary>
-    private void Reject(InputRecord? record, RejectReason reason, string detail, string? errorType = null)
-    {
-        Counters.Rejected[(int)reason]++;
-        if (record is not null) _pending.Add(new DeadLetter(Redacted(record), reason, detail, errorType));
-    }
-
     private Experiments.Attribution.ExperimentAttribution? NewAttribution() => _experiments is null ? null
         : new Experiments.Attribution.ExperimentAttribution(_currentExperiments ?? (() => _experiments), new Experiments.Attribution.ExperimentDeltaBuilder());
+
+    /// <summary>The shard's side of a user step: everything goes straight into the shard's own collections.</summary>
+    private sealed class ShardEffects(UserShard shard) : IUserEffects
+    {
+        /// <summary>The record being applied (null for <see cref="ProcessEvent"/>): a duplicate's dead letter copies it.</summary>
+        public InputRecord? Source;
+
+        public ShardCounters Counters => shard.Counters;
+
+        public Experiments.Attribution.ExperimentAttribution? Attribution => shard._attribution;
+
+        public void Emit(ShardOutput output) => shard._pending.Add(output);
+
+        public void Rejected(RejectReason reason, string detail) => shard._ingest.Reject(Source, reason, detail, shard._pending);
+
+        public void Dirty(UserEntity entity) => shard.MarkDirty(entity);
+
+        public void Scheduled(UserEntity entity, long dueMs) => shard._timers.Schedule(entity.Key, dueMs);
+
+        public void Deleted(UserEntity entity) => shard.DeleteEntity(entity);
+
+        public void Created(UserEntity entity)
+        {
+            shard._deletedKeys.Remove(entity.Key);   // re-created: the new state's upsert replaces the row
+            shard._resident[entity.Key] = entity;
+            entity.LastTouchedTicks = shard.CurrentTick;
+        }
+
+        public void Erased(string key) => shard._erasures.Add(key);
+
+        public void Withdrew(string key) => shard._withdrawals.Add(key);
+    }
 
     /// <summary>A resident entity, for tests and diagnostics.</summary>
     public UserEntity? Peek(string key) => _resident.GetValueOrDefault(key);

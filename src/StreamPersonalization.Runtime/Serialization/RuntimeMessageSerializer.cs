@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Serialization;
 using StreamPersonalization.Runtime.Cluster;
+using StreamPersonalization.Runtime.Users;
 
 namespace StreamPersonalization.Runtime.Serialization;
 
@@ -16,6 +17,10 @@ public sealed class RuntimeMessageSerializer(ExtendedActorSystem system) : Seria
 
     private const string GetNodeStatusManifest = "GetNodeStatus/1";
     private const string NodeStatusManifest = "NodeStatus/1";
+    private const string UserRoundManifest = "UserRound/1";
+    private const string UserRoundResultManifest = "UserRoundResult/1";
+    private const string UserRoundFailedManifest = "UserRoundFailed/1";
+    private const string StopUserManifest = "StopUser/1";
 
     public override int Identifier => Id;
 
@@ -23,6 +28,10 @@ public sealed class RuntimeMessageSerializer(ExtendedActorSystem system) : Seria
     {
         GetNodeStatus => GetNodeStatusManifest,
         NodeStatus => NodeStatusManifest,
+        UserRound => UserRoundManifest,
+        UserRoundResult => UserRoundResultManifest,
+        UserRoundFailed => UserRoundFailedManifest,
+        StopUser => StopUserManifest,
         _ => throw new ArgumentException($"{nameof(RuntimeMessageSerializer)} has no format for {o.GetType()}", nameof(o)),
     };
 
@@ -43,6 +52,17 @@ public sealed class RuntimeMessageSerializer(ExtendedActorSystem system) : Seria
                     foreach (var p in s.Partitions) w.Write(p);
                     w.Write(s.ResidentEntities);
                     break;
+                case UserRound round:
+                    UserRoundCodec.Write(w, round);
+                    break;
+                case UserRoundResult result:
+                    UserRoundCodec.Write(w, result);
+                    break;
+                case UserRoundFailed failed:
+                    UserRoundCodec.Write(w, failed);
+                    break;
+                case StopUser:
+                    break;
                 default:
                     throw new ArgumentException($"{nameof(RuntimeMessageSerializer)} has no format for {obj.GetType()}", nameof(obj));
             }
@@ -57,6 +77,10 @@ public sealed class RuntimeMessageSerializer(ExtendedActorSystem system) : Seria
         {
             GetNodeStatusManifest => GetNodeStatus.Instance,
             NodeStatusManifest => ReadNodeStatus(r),
+            UserRoundManifest => UserRoundCodec.ReadRound(r),
+            UserRoundResultManifest => UserRoundCodec.ReadResult(r),
+            UserRoundFailedManifest => UserRoundCodec.ReadFailed(r),
+            StopUserManifest => StopUser.Instance,
             _ => throw new System.Runtime.Serialization.SerializationException($"Unknown manifest '{manifest}' for {nameof(RuntimeMessageSerializer)} (a newer node's message?)"),
         };
     }

@@ -17,6 +17,7 @@ public sealed record LogRecord(int Partition, long Offset, byte[] Value, RejectR
 /// Output per user: the ordered list of rendered outputs (index = sequence number).
 /// Duplicates: an event is dropped (<c>duplicate_event</c>) iff its user's accepted events with ts ≥ watermark − grace,
 /// ranked by (ts, arrival) descending, include one with the same event_id among the first <c>DuplicateWindow</c>.
+/// The watermark is the largest event time of the on-time events, duplicates included.
 /// </summary>
 public sealed class ReferenceModel(ReferenceSettings settings, SegmentCatalog catalog)
 {
@@ -53,8 +54,9 @@ public sealed class ReferenceModel(ReferenceSettings settings, SegmentCatalog ca
             var ts = DateTimeOffset.Parse(root.GetProperty("ts").GetString()!, CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
             if (wm != long.MinValue && ts < wm - settings.GraceMs) { DeadLetters[(r.Partition, r.Offset)] = "late_event"; continue; }
             var eventId = root.TryGetProperty("event_id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString()! : $"@{r.Partition}/{r.Offset}";
-            if (users.TryGetValue(userId, out var known) && Remembered(known, wm).Contains(eventId)) { DeadLetters[(r.Partition, r.Offset)] = "duplicate_event"; continue; }
-            if (ts > wm) { wm = ts; FireTimers(users, wm); }
+            var duplicate = users.TryGetValue(userId, out var known) && Remembered(known, wm).Contains(eventId);
+            if (ts > wm) { wm = ts; FireTimers(users, wm); }   // every on-time event moves the watermark, duplicates too
+            if (duplicate) { DeadLetters[(r.Partition, r.Offset)] = "duplicate_event"; continue; }
             var value = root.TryGetProperty("value", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : 0;
             string? Str(string name) => root.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
             if (!users.TryGetValue(userId, out var user)) users[userId] = user = new User();

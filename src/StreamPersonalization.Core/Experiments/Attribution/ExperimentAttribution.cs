@@ -15,12 +15,12 @@ namespace StreamPersonalization.Core.Experiments.Attribution;
 /// The catalog is read per event (<paramref name="currentCatalog"/>), so experiments added or changed through the
 /// admin API are attributed from the moment a node sees them; a replay attributes with the catalog in force then.
 /// </remarks>
-public sealed class ExperimentAttribution(Func<ExperimentCatalog> currentCatalog, ExperimentDeltaBuilder deltas)
+public sealed class ExperimentAttribution(Func<ExperimentCatalog> currentCatalog, IExperimentDeltaSink deltas)
 {
     /// <summary>Attribution with a fixed catalog.</summary>
-    public ExperimentAttribution(ExperimentCatalog catalog, ExperimentDeltaBuilder deltas) : this(() => catalog, deltas) { }
+    public ExperimentAttribution(ExperimentCatalog catalog, IExperimentDeltaSink deltas) : this(() => catalog, deltas) { }
 
-    public ExperimentDeltaBuilder Deltas => deltas;
+    public IExperimentDeltaSink Deltas => deltas;
 
     /// <summary>Takes back every contribution of an erased user (experiments no longer in the catalog are skipped: nothing consumes them).</summary>
     public void Erase(ExperimentExposure[]? exposures)

@@ -11,7 +11,7 @@ namespace StreamPersonalization.Core.Experiments.Attribution;
 /// Besides sums, each arm tracks per-user value-bin moves (<see cref="ValueHistogram"/>): an exposed user enters
 /// the value-0 bin, and a value change moves the user from the bin of the old total to the bin of the new one.
 /// </summary>
-public sealed class ExperimentDeltaBuilder
+public sealed class ExperimentDeltaBuilder : IExperimentDeltaSink
 {
     private sealed class Arm
     {

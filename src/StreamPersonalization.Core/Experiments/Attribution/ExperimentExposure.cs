@@ -20,5 +20,9 @@ public sealed class ExperimentExposure(string experimentId, string variantId, lo
     /// <summary>Sum of attributed values after exposure (continuous metric).</summary>
     public double Value { get; internal set; }
 
+    /// <summary>An exposure as it was recorded elsewhere (a stored state or a message from another node).</summary>
+    public static ExperimentExposure Restore(string experimentId, string variantId, long exposedAtMs, double covariate, bool converted, double value) =>
+        new(experimentId, variantId, exposedAtMs, covariate) { Converted = converted, Value = value };
+
     public override string ToString() => $"Exposure({ExperimentId}/{VariantId} @{ExposedAtMs} x={Covariate:G4} converted={Converted} value={Value:G6})";
 }

@@ -1,0 +1,172 @@
+using System.Text;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.TestKit.Xunit2;
+using StreamPersonalization.Core.Shards;
+using StreamPersonalization.Runtime.Tests.Cluster;
+using StreamPersonalization.Runtime.Users;
+using StreamPersonalization.Tests.Rounds;
+using Xunit.Abstractions;
+
+namespace StreamPersonalization.Runtime.Tests.Users;
+
+/// <summary>
+/// User actors under Akka.Cluster.Sharding on a one-node cluster, driven by a partition's rounds exactly as the node
+/// drives them, against the single-threaded <see cref="UserShard"/> on the same log (<see cref="RoundsScenario"/>).
+/// </summary>
+[Collection(nameof(ClusterCollection))]
+public sealed class UserActorTests : TestKit
+{
+    private readonly ITestOutputHelper _output;
+
+    public UserActorTests(ITestOutputHelper output) : base(TestNodes.Config(), nameof(UserActorTests), output) => _output = output;
+
+    private async Task<IActorRef> StartRegionAsync(ShardOptions options, IUserStateLoader loader, TimeSpan passivateAfter)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(Sys);
+        await cluster.JoinAsync(cluster.SelfAddress);
+        var processor = new UserProcessor(options, RoundsScenario.Catalog);
+        var region = await UserSharding.StartAsync(Sys, new UserActorSettings(processor, () => RoundsScenario.Experiments, loader, passivateAfter));
+        await UserSharding.PlaceAsync(Sys, 0, cluster.SelfAddress);
+        return region;
+    }
+
+    [Fact]
+    public async Task Rounds_ThroughShardedUserActors_EqualUserShard_WithPassivationAndFailedLoads()
+    {
+        var options = RoundsScenario.Options(null);
+        var log = RoundsScenario.Log(5, 6_000);
+        var (ends, checkpoints) = RoundsScenario.Batching(log.Count, 150, 5);
+        var store = new RoundsScenario.Store();
+        var loader = new MemoryUserStateLoader(store) { FailureShare = 0.05 };
+        var region = await StartRegionAsync(options, loader, passivateAfter: TimeSpan.FromMilliseconds(40));
+        var client = new UserRoundClient(Sys, region, retryDelay: TimeSpan.FromMilliseconds(10));
+        var rng = new Random(5);
+        var epoch = 0x5eed;
+
+        var actors = RoundsScenario.RunRounds(log, options, ends, checkpoints, store, (round, committed) =>
+        {
+            // Pauses around the idle timeout let clean users passivate, some while the next round reaches them.
+            if (rng.Next(3) == 0) Thread.Sleep(rng.Next(20, 60));
+            return client.RunAsync(round, epoch, committed).WaitAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+        }, committed: () => loader.CommittedOffset = store.NextOffset);
+        RoundsScenario.AssertSame(RoundsScenario.RunShard(log, options, ends, checkpoints), actors);
+        loader.CommittedOffset = store.NextOffset;
+
+        _output.WriteLine($"{loader.Loads} loads ({loader.Failures} failed and retried) for {store.Rows.Count} users");
+        Assert.True(loader.Failures > 0, "some loads should have failed and been retried");
+        Assert.True(loader.Loads > store.Rows.Count + loader.Failures, "some users should have passivated and reloaded their committed state");
+    }
+
+    [Fact]
+    public async Task Rounds_RacingPassivation_AreBouncedToTheNextIncarnation_AndLoseNothing()
+    {
+        var options = RoundsScenario.Options(null);
+        var log = RoundsScenario.Log(6, 6_000);
+        var (ends, _) = RoundsScenario.Batching(log.Count, 40, 6);
+        var checkpoints = Enumerable.Range(0, ends.Count).ToHashSet();   // every user is clean after every round
+        var store = new RoundsScenario.Store();
+        var loader = new MemoryUserStateLoader(store);
+        var region = await StartRegionAsync(options, loader, passivateAfter: TimeSpan.FromMilliseconds(4));
+        var client = new UserRoundClient(Sys, region, retryDelay: TimeSpan.FromMilliseconds(5));
+        var rng = new Random(6);
+        var bouncedBefore = UserActor.RoundsBounced;
+
+        var actors = RoundsScenario.RunRounds(log, options, ends, checkpoints, store, (round, committed) =>
+        {
+            Thread.Sleep(rng.Next(0, 8));   // around the idle timeout: rounds meet actors that are just passivating
+            return client.RunAsync(round, 7, committed).WaitAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+        }, committed: () => loader.CommittedOffset = store.NextOffset);
+        RoundsScenario.AssertSame(RoundsScenario.RunShard(log, options, ends, checkpoints), actors);
+        _output.WriteLine($"{UserActor.RoundsBounced - bouncedBefore} rounds bounced, {loader.Loads} loads for {store.Rows.Count} users");
+        Assert.True(loader.Loads > 3 * store.Rows.Count, "users should have passivated and reloaded many times");
+    }
+
+    /// <summary>Stands in for the shard: creates the actor as its child, reports its Passivate, and stops it on demand.</summary>
+    private sealed class FakeShard : ReceiveActor
+    {
+        public FakeShard(Props child, IActorRef reportTo)
+        {
+            var user = Context.ActorOf(child, "u");
+            Receive<Passivate>(p => reportTo.Tell(p));
+            Receive<StopUser>(s => user.Tell(s));
+            Receive<UserRound>(r => user.Forward(r));
+        }
+    }
+
+    [Fact]
+    public async Task UserActor_RoundArrivingWhilePassivating_GoesBackToTheRegionUnprocessed()
+    {
+        var store = new RoundsScenario.Store();
+        var loader = new MemoryUserStateLoader(store);
+        var shard = CreateTestProbe();
+        var region = CreateTestProbe();
+        var options = RoundsScenario.Options(null);
+        var settings = new UserActorSettings(new UserProcessor(options, RoundsScenario.Catalog), null, loader, TimeSpan.FromMilliseconds(100), _ => region.Ref);
+        var fake = Sys.ActorOf(Props.Create(() => new FakeShard(UserActor.Props("u", settings), shard.Ref)));
+        var rounds = new PartitionRounds(0, options, experiments: false);
+        var t0 = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+
+        fake.Tell(new UserRound(0, 1, null, rounds.Plan([Click(0, "u", t0)], checkpoint: true).Work[0]), TestActor);
+        Assert.NotNull(ExpectMsg<UserRoundResult>().Result.Write);        // its state was taken: clean
+        Assert.IsType<StopUser>(shard.ExpectMsg<Passivate>(TimeSpan.FromSeconds(3)).StopMessage);
+
+        // The shard has not stopped it yet, and a round was already on its way: it must not be applied here.
+        var late = new UserRound(0, 1, null, rounds.Plan([Click(1, "u", t0 + 1_000)], checkpoint: false).Work[0]);
+        var bouncedBefore = UserActor.RoundsBounced;
+        fake.Tell(late, TestActor);
+        Assert.Same(late, region.ExpectMsg<UserRound>());
+        Assert.Equal(TestActor, region.LastSender);                       // the answer still goes to the partition
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(bouncedBefore + 1, UserActor.RoundsBounced);
+
+        var user = await Sys.ActorSelection(fake.Path / "u").ResolveOne(TimeSpan.FromSeconds(3));
+        Watch(user);
+        fake.Tell(StopUser.Instance);
+        ExpectTerminated(user);
+        Assert.Equal(1, loader.Loads);
+    }
+
+    [Fact]
+    public async Task UserActor_DirtyWhenIdle_DoesNotPassivate_AndANewEpochReloadsFromTheStore()
+    {
+        var options = RoundsScenario.Options(null);
+        var store = new RoundsScenario.Store();
+        var loader = new MemoryUserStateLoader(store);
+        var region = await StartRegionAsync(options, loader, passivateAfter: TimeSpan.FromMilliseconds(50));
+        var client = new UserRoundClient(Sys, region, TimeSpan.FromMilliseconds(10));
+        var rounds = new PartitionRounds(0, options, experiments: false);
+        var t0 = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+
+        async Task<UserWorkResult> Send(long offset, long epoch, bool checkpoint)
+        {
+            var round = rounds.Plan([Click(offset, "u", t0 + offset * 1_000)], checkpoint);
+            var results = await client.RunAsync(round, epoch, loader.CommittedOffset).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Null(rounds.Complete(round, results).Poison);
+            return results.Single(r => r.Key == "u");
+        }
+
+        await Send(0, epoch: 1, checkpoint: false);
+        Assert.Equal(1, loader.Loads);
+        await Task.Delay(250);                         // five idle timeouts, but its state is not in the store
+        var second = await Send(1, epoch: 1, checkpoint: false);
+        Assert.Equal(1, loader.Loads);                 // still the same incarnation: no reload
+        Assert.True(second.Dirty);
+
+        // A new epoch (the partition restarted from its checkpoint): the actor drops what it holds and reloads.
+        await Send(2, epoch: 2, checkpoint: false);
+        Assert.Equal(2, loader.Loads);
+        loader.CommittedOffset = 99;                   // another owner moved the partition on: loads are fenced
+        using var stop = new CancellationTokenSource();
+        var fenced = client.RunAsync(rounds.Plan([Click(3, "u", t0 + 3_000)], false), epoch: 3, expectedNextOffset: 3, stop.Token);
+        await Task.Delay(300);
+        Assert.False(fenced.IsCompleted);              // refused and retried, never answered from another owner's state
+        Assert.True(loader.Loads > 3);
+        stop.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fenced);
+    }
+
+    private static InputRecord Click(long offset, string user, long ts) => new("clickstream", 0, offset, Encoding.UTF8.GetBytes(user),
+        Encoding.UTF8.GetBytes($$"""{"event_id":"e{{offset}}","user_id":"{{user}}","type":"click","ts":{{ts}}}"""), ts);
+}
