@@ -1,7 +1,3 @@
-using StreamPersonalization.Core.Events;
-using StreamPersonalization.Core.Ingest;
-using StreamPersonalization.Core.Privacy;
-using StreamPersonalization.Core.Privacy.Minimisation;
 using StreamPersonalization.Core.Users;
 
 namespace StreamPersonalization.Core.Shards;

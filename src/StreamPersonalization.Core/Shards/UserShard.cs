@@ -1,9 +1,7 @@
 using StreamPersonalization.Core.Checkpoints;
-using StreamPersonalization.Core.Engagement;
 using StreamPersonalization.Core.Events;
 using StreamPersonalization.Core.Ingest;
 using StreamPersonalization.Core.Segments;
-using StreamPersonalization.Core.Sessions;
 using StreamPersonalization.Core.Users;
 
 namespace StreamPersonalization.Core.Shards;
