@@ -27,6 +27,8 @@ public sealed class PartitionRounds
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
     private readonly List<(long Offset, string Key)> _erasures = [], _withdrawals = [];
     private ExperimentDeltaBuilder? _deltas;
+    private PartitionRound? _inFlight;
+    private string? _mustRestore;   // why the partition's state no longer follows its log (until Restore)
 
     /// <param name="experiments">Whether an experiment catalog is attributed (the partition then keeps delta ranges).</param>
     public PartitionRounds(int partition, ShardOptions options, bool experiments, StringPool? pool = null)
@@ -55,6 +57,8 @@ public sealed class PartitionRounds
     /// <summary>Forgets everything and starts from a committed checkpoint: its shard state and the store's pending timers.</summary>
     public void Restore(byte[]? shardState, IEnumerable<EntityTimer> timers)
     {
+        _inFlight = null;
+        _mustRestore = null;
         _timers.Clear();
         _due.Clear();
         _dirty.Clear();
@@ -77,8 +81,11 @@ public sealed class PartitionRounds
     /// records in <paramref name="poison"/> are rejected as <c>processing_error</c> as if the decoder had refused them.
     /// </summary>
     /// <param name="checkpoint">The round ends in a checkpoint: every user changed since the last one is asked for its state.</param>
+    /// <exception cref="InvalidOperationException">A round is still in flight, or one was abandoned or poisoned since the last <see cref="Restore"/>.</exception>
     public PartitionRound Plan(IReadOnlyList<InputRecord> records, bool checkpoint, IReadOnlyDictionary<long, PoisonRecordException>? poison = null)
     {
+        if (_mustRestore is not null) throw new InvalidOperationException($"Partition {Partition} must restore from its checkpoint before the next round: {_mustRestore}.");
+        if (_inFlight is not null) throw new InvalidOperationException($"Partition {Partition} still has {_inFlight} in flight: rounds of a partition do not overlap.");
         var deadLetters = new List<ShardOutput>();
         var byUser = new Dictionary<string, List<AcceptedEvent>>(StringComparer.Ordinal);
         var order = new List<string>();
@@ -109,19 +116,39 @@ public sealed class PartitionRounds
         if (checkpoint)
             foreach (var key in _dirty.Order(StringComparer.Ordinal))
                 if (!byUser.ContainsKey(key)) work.Add(new UserWork(key, [], end, TakeState: true));
-        return new PartitionRound(Partition, records, work, deadLetters, checkpoint, ticks);
+        return _inFlight = new PartitionRound(Partition, records, work, deadLetters, checkpoint, ticks);
+    }
+
+    /// <summary>
+    /// Gives up the round in flight (its users failed or timed out, or the partition was revoked). Planning already
+    /// moved the watermark and took due timers, so the partition must <see cref="Restore"/> before its next round.
+    /// </summary>
+    public void Abandon(PartitionRound round, string reason)
+    {
+        if (!ReferenceEquals(round, _inFlight)) return;
+        _inFlight = null;
+        _mustRestore = $"{round} was abandoned ({reason})";
     }
 
     /// <summary>
     /// Merges the users' answers to <paramref name="round"/> (one per work item, any order). Returns the round's
     /// outputs and, at a checkpoint, the rows to write. When a user reports a poison record nothing is merged: the
-    /// caller rewinds to the last checkpoint and replays with that record rejected.
+    /// caller rewinds to the last checkpoint and replays with that record rejected; with several, the lowest offset is
+    /// reported (the replay may find the others again, one rewind each).
     /// </summary>
     public RoundOutcome Complete(PartitionRound round, IReadOnlyList<UserWorkResult> results)
     {
+        if (!ReferenceEquals(round, _inFlight)) throw new InvalidOperationException($"{round} is not the round in flight of partition {Partition}.");
         if (results.Count != round.Work.Count) throw new ArgumentException($"Round of partition {Partition} has {round.Work.Count} work items but {results.Count} results.", nameof(results));
+        _inFlight = null;
+        UserWorkResult? poison = null;
         foreach (var r in results)
-            if (r.Poison is not null) return new RoundOutcome([], [], r);
+            if (r.Poison is not null && (poison is null || r.PoisonOffset < poison.PoisonOffset)) poison = r;
+        if (poison is not null)
+        {
+            _mustRestore = $"offset {poison.PoisonOffset} was poison";
+            return new RoundOutcome([], [], poison);
+        }
         var outputs = new List<ShardOutput>(round.DeadLetters);
         var ops = new List<ExperimentDeltaOp>();
         var writes = new List<EntityWrite>();
@@ -183,6 +210,9 @@ public sealed class PartitionRound(int partition, IReadOnlyList<InputRecord> rec
     public IReadOnlyList<UserWork> Work => work;
 
     public bool Checkpoint => checkpoint;
+
+    /// <summary>The round's records, in offset order.</summary>
+    public IReadOnlyList<InputRecord> Records => records;
 
     /// <summary>Work items that are only a timer coming due (no events of the user in the round).</summary>
     public int Ticks => ticks;

@@ -42,6 +42,14 @@ public sealed class UserWorker
         _dirtySinceCheckpoint = false;
     }
 
+    /// <summary>Drops the state held (superseded by a newer incarnation, or half-changed by a failed round): the next
+    /// round restores from the store, so nothing here needs saving.</summary>
+    public void Forget()
+    {
+        Entity = null;
+        _dirtySinceCheckpoint = false;
+    }
+
     public UserWorkResult Run(UserWork work)
     {
         var fx = new RoundEffects(_attribution);
@@ -58,7 +66,7 @@ public sealed class UserWorker
             }
             catch (PoisonRecordException ex)
             {
-                Entity = null;   // half-changed: the partition rewinds and this worker restores
+                Forget();   // half-changed: the partition rewinds and this worker restores
                 return fx.Result(Key, long.MaxValue, null, ex, accepted.Offset);
             }
         }

@@ -37,6 +37,9 @@ public static class AkkaConfigValidator
         Duration(config, "akka.cluster.split-brain-resolver.stable-after", TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));
 
         Check(config, "akka.cluster.sharding.remember-entities", v => v is "off" or "false", "off (user state lives in the state store)");
+        // Akka's own idle passivation (120 s by default) would stop a user actor whose state is not yet in the store.
+        Check(config, "akka.cluster.sharding.passivate-idle-entity-after", v => v is "off" or "false",
+            "off (a user actor passivates itself, and only once its state is saved, after Node:PassivateAfter)");
         if (Strings(config, "akka.cluster.sharding.distributed-data.durable.keys").Count > 0)
             throw Invalid("akka.cluster.sharding.distributed-data.durable.keys", "[…]", "[] (the durable store needs LMDB, which does not load here)");
         Duration(config, "akka.cluster.sharding.rebalance-interval", TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));

@@ -126,10 +126,16 @@ internal static class UserRoundCodec
 
     public static void Write(BinaryWriter w, UserRoundFailed m)
     {
-        w.Write(m.Partition); w.Write(m.Epoch); w.Write(m.Key); w.Write(m.Error);
+        w.Write(m.Partition); w.Write(m.Epoch); w.Write(m.Key); w.Write((byte)m.Reason); w.Write(m.Error);
     }
 
-    public static UserRoundFailed ReadFailed(BinaryReader r) => new(r.ReadInt32(), r.ReadInt64(), r.ReadString(), r.ReadString());
+    public static UserRoundFailed ReadFailed(BinaryReader r)
+    {
+        var (partition, epoch, key) = (r.ReadInt32(), r.ReadInt64(), r.ReadString());
+        var reason = r.ReadByte();
+        if (!Enum.IsDefined((UserRoundRefusal)reason)) throw new InvalidDataException($"UserRoundFailed carries unknown refusal {reason}.");
+        return new UserRoundFailed(partition, epoch, key, (UserRoundRefusal)reason, r.ReadString());
+    }
 
     private const byte Transition = 1, SessionClosed = 2, Erased = 3;
 

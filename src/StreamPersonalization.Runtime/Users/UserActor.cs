@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
+using StreamPersonalization.Core.Checkpoints;
 using StreamPersonalization.Core.Experiments.Definitions;
 using StreamPersonalization.Core.Shards;
 
@@ -11,20 +12,23 @@ namespace StreamPersonalization.Runtime.Users;
 /// user's engagement, segments, consent and experiment exposures and runs the partition's rounds through the shared
 /// <see cref="UserProcessor"/>.
 /// <code>
-///                 UserRound                state loaded
-///   (unloaded) ─────────────▶ Loading ───────────────────▶ Running ◀───────────────────┐
-///        ▲                     │                            │ │ │ round of another       │
-///        └── load failed: ─────┘                            │ │ │ epoch: reload ─▶ Loading
-///            UserRoundFailed                                │ │ └ poison: state dropped ─┘ (next round reloads)
-///                                        idle and clean     │ └──── StopUser (hand-off) ─▶ stopped
-///                                                           ▼
-///                                                      Passivating ── rounds go back to the region: the shard
-///                                                           │         buffers them for the next incarnation
+///                 UserRound                 state loaded
+///   (unloaded) ─────────────▶ Loading ───────────────────▶ Running ◀──────────────────────────┐
+///     ▲  ▲                     │                            │ │ │ round of a newer epoch:      │
+///     │  └── load failed, ─────┘                            │ │ │ state dropped ─▶ Loading     │
+///     │      restore threw:                                 │ │ │ round of an older epoch:     │
+///     │      UserRoundFailed                                │ │ │ refused (Stale), state kept ─┘
+///     └── poison, work threw: state dropped ────────────────┘ │ └ StopUser (hand-off) ─▶ stopped
+///                                        idle and clean       ▼
+///                                                       Passivating ── rounds go back to the region: the shard
+///                                                           │          buffers them for the next incarnation
 ///                                                           └ StopUser ─▶ stopped
 /// </code>
 /// A partition sends a user at most one round at a time and waits for its answer, so a round bounced while
-/// passivating cannot overtake another. The actor passivates only when its state has been taken for a checkpoint
-/// (the partition commits it before its next round), so the next incarnation loads exactly what this one held.
+/// passivating cannot overtake another. The actor passivates only when its state has been taken for a checkpoint,
+/// and the partition sends no round before that checkpoint is committed, so the next incarnation loads exactly what
+/// this one held. Epochs only grow: a round of an epoch older than one this actor has seen comes from a superseded
+/// incarnation of the partition and must not touch the newer one's uncommitted state.
 /// </summary>
 public sealed class UserActor : UntypedActor, IWithStash
 {
@@ -33,7 +37,8 @@ public sealed class UserActor : UntypedActor, IWithStash
     private readonly Func<ActorSystem, IActorRef> _regionOf;
     private IActorRef? _bounceTo;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private long? _loadedEpoch;
+    private long _loadedEpoch = long.MinValue;   // the epoch the state in memory belongs to (Running only)
+    private long _newestEpoch = long.MinValue;   // the newest epoch any round has named
 
     public UserActor(string key, UserActorSettings settings)
     {
@@ -57,6 +62,9 @@ public sealed class UserActor : UntypedActor, IWithStash
     {
         switch (message)
         {
+            case UserRound round when round.Epoch < _newestEpoch:
+                Refuse(round, Sender, UserRoundRefusal.Stale, $"epoch {_newestEpoch:x} is newer");
+                break;
             case UserRound round:
                 Load(round);
                 break;
@@ -74,7 +82,8 @@ public sealed class UserActor : UntypedActor, IWithStash
 
     private void Load(UserRound round)
     {
-        _loadedEpoch = null;
+        _worker.Forget();
+        _newestEpoch = round.Epoch;
         var sender = Sender;
         _loader.LoadAsync(round.Partition, _worker.Key, round.ExpectedNextOffset).PipeTo(Self,
             success: state => new StateLoaded(round, sender, state),
@@ -87,18 +96,23 @@ public sealed class UserActor : UntypedActor, IWithStash
         switch (message)
         {
             case StateLoaded loaded:
-                _worker.Restore(loaded.State);
+                try
+                {
+                    _worker.Restore(loaded.State);
+                }
+                catch (Exception e)
+                {
+                    Drop(loaded.Round, loaded.ReplyTo, UserRoundRefusal.Failed, $"stored state not readable: {e.GetBaseException().Message}");
+                    break;
+                }
                 _loadedEpoch = loaded.Round.Epoch;
                 Become(Running);
                 Run(loaded.Round, loaded.ReplyTo);
                 Stash.UnstashAll();
                 break;
             case StateLoadFailed failed:
-                var error = failed.Error.GetBaseException().Message;
-                _log.Warning("User {0} of partition {1}: state not loaded ({2}); the partition sends the round again", _worker.Key, failed.Round.Partition, error);
-                failed.ReplyTo.Tell(new UserRoundFailed(failed.Round.Partition, failed.Round.Epoch, _worker.Key, error));
-                Become(OnReceive);
-                Stash.UnstashAll();
+                var reason = failed.Error.GetBaseException() is CheckpointConflictException ? UserRoundRefusal.Fenced : UserRoundRefusal.Unavailable;
+                Drop(failed.Round, failed.ReplyTo, reason, $"state not loaded: {failed.Error.GetBaseException().Message}");
                 break;
             case ReceiveTimeout:
                 break;
@@ -112,6 +126,9 @@ public sealed class UserActor : UntypedActor, IWithStash
     {
         switch (message)
         {
+            case UserRound round when round.Epoch < _newestEpoch:
+                Refuse(round, Sender, UserRoundRefusal.Stale, $"epoch {_newestEpoch:x} is newer");
+                break;
             case UserRound round when round.Epoch != _loadedEpoch:
                 Load(round);
                 break;
@@ -132,13 +149,34 @@ public sealed class UserActor : UntypedActor, IWithStash
 
     private void Run(UserRound round, IActorRef replyTo)
     {
-        var result = _worker.Run(round.Work);
-        if (result.Poison is not null)
+        UserWorkResult result;
+        try
         {
-            _loadedEpoch = null;   // half-changed: the partition rewinds, and the next round reloads
-            Become(OnReceive);
+            result = _worker.Run(round.Work);
         }
+        catch (Exception e)
+        {
+            // Not a record's fault (those come back as poison): the state may be half-changed, so it goes.
+            Drop(round, replyTo, UserRoundRefusal.Failed, $"round failed: {e.GetBaseException().Message}");
+            return;
+        }
+        if (result.Poison is not null) Become(OnReceive);   // the worker dropped its half-changed state; the partition rewinds
         replyTo.Tell(new UserRoundResult(round.Partition, round.Epoch, result));
+    }
+
+    /// <summary>Answers with a refusal, forgets the state and goes back to unloaded (the next round reloads).</summary>
+    private void Drop(UserRound round, IActorRef replyTo, UserRoundRefusal reason, string error)
+    {
+        _worker.Forget();
+        Refuse(round, replyTo, reason, error);
+        Become(OnReceive);
+        Stash.UnstashAll();
+    }
+
+    private void Refuse(UserRound round, IActorRef replyTo, UserRoundRefusal reason, string error)
+    {
+        _log.Warning("User {0} of partition {1}, epoch {2:x}: round refused ({3}: {4})", _worker.Key, round.Partition, round.Epoch, reason, error);
+        replyTo.Tell(new UserRoundFailed(round.Partition, round.Epoch, _worker.Key, reason, error));
     }
 
     private void Passivate()

@@ -19,10 +19,29 @@ public sealed record UserRoundResult(int Partition, long Epoch, UserWorkResult R
     public override string ToString() => $"UserRoundResult(p{Partition} epoch {Epoch:x}: {Result})";
 }
 
-/// <summary>The user actor could not load its state for the round (store unavailable, fenced, corrupt); nothing was applied: send the round again.</summary>
-public sealed record UserRoundFailed(int Partition, long Epoch, string Key, string Error) : IRuntimeMessage
+/// <summary>
+/// The user actor did not run the round. Only <see cref="UserRoundRefusal.Unavailable"/> may be sent again as it is;
+/// every other reason means the partition must stop this incarnation (see <see cref="UserRoundRefusal"/>).
+/// </summary>
+public sealed record UserRoundFailed(int Partition, long Epoch, string Key, UserRoundRefusal Reason, string Error) : IRuntimeMessage
 {
-    public override string ToString() => $"UserRoundFailed(p{Partition} epoch {Epoch:x} {Key}: {Error})";
+    public override string ToString() => $"UserRoundFailed(p{Partition} epoch {Epoch:x} {Key} {Reason}: {Error})";
+}
+
+/// <summary>Why a user actor refused a round.</summary>
+public enum UserRoundRefusal : byte
+{
+    /// <summary>The state store did not answer; nothing was applied: send the work again.</summary>
+    Unavailable = 0,
+
+    /// <summary>The partition's checkpoint moved past the round's expected offset: another owner has the partition.</summary>
+    Fenced = 1,
+
+    /// <summary>The actor already runs a newer epoch of the partition: this round comes from a superseded incarnation.</summary>
+    Stale = 2,
+
+    /// <summary>The user's state could not be restored or the work threw; the actor dropped its state (the partition rewinds).</summary>
+    Failed = 3,
 }
 
 /// <summary>The shard's stop message for a user actor (passivation and hand-off).</summary>

@@ -72,6 +72,12 @@ public static class RoundsScenario
         /// <summary>The last checkpoint's next offset (null before the first).</summary>
         public long? NextOffset { get; private set; }
 
+        /// <summary>The last checkpoint's shard state (null before the first).</summary>
+        public byte[]? ShardState { get; private set; }
+
+        /// <summary>The committed pending timers, as the store gives them to a partition that rewinds.</summary>
+        public List<EntityTimer> PendingTimers() => Timers.Select(kv => new EntityTimer(kv.Key, kv.Value)).ToList();
+
         public void Commit(long next, IEnumerable<EntityWrite> writes, byte[] shardState, IEnumerable<Core.Experiments.State.ExperimentDelta> deltas, IEnumerable<string> erasures, IEnumerable<string> withdrawals)
         {
             foreach (var w in writes)
@@ -81,13 +87,16 @@ public static class RoundsScenario
                 if (w.NextTimerMs is { } t) Timers[w.Key] = t; else Timers.Remove(w.Key);
             }
             NextOffset = next;
+            ShardState = shardState;
             var rows = string.Join(";", Rows.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={Convert.ToHexString(kv.Value)}@{Timers.GetValueOrDefault(kv.Key, -1)}"));
             Checkpoints.Add($"next={next} state={Convert.ToHexString(shardState)} deltas={string.Join(",", deltas.Select(d => Convert.ToHexString(d.ToBytes())))} " +
                 $"erased={string.Join(",", erasures)} withdrawn={string.Join(",", withdrawals)} rows={rows}");
         }
     }
 
-    public static (List<ShardOutput> Outputs, Store Store) RunShard(List<InputRecord> log, ShardOptions options, IReadOnlyList<int> batchEnds, ISet<int> checkpointAfter)
+    /// <param name="poison">Records the shard rejects as poison, as if the decoder had refused them (the reference for a rewound rounds run).</param>
+    public static (List<ShardOutput> Outputs, Store Store) RunShard(List<InputRecord> log, ShardOptions options, IReadOnlyList<int> batchEnds, ISet<int> checkpointAfter,
+        IReadOnlyDictionary<long, PoisonRecordException>? poison = null)
     {
         var output = new ListShardOutput();
         var store = new Store();
@@ -95,7 +104,9 @@ public static class RoundsScenario
         var from = 0;
         for (var b = 0; b < batchEnds.Count; b++)
         {
-            for (var i = from; i < batchEnds[b]; i++) shard.Process(log[i]);
+            for (var i = from; i < batchEnds[b]; i++)
+                if (poison is not null && poison.TryGetValue(log[i].Offset, out var error)) shard.RejectPoison(log[i], error);
+                else shard.Process(log[i]);
             from = batchEnds[b];
             Assert.True(shard.Counters.Privacy[(int)PrivacyCounter.RetentionDeletes] > 0 || b < batchEnds.Count - 1, "the log should hit the retention limit");
             if (!checkpointAfter.Contains(b)) continue;
@@ -108,33 +119,66 @@ public static class RoundsScenario
     }
 
     /// <summary>
-    /// Runs the log as rounds; <paramref name="answer"/> gets each round (with the partition's committed offset) and
-    /// returns the users' results in any order; <paramref name="committed"/> is told after each checkpoint.
+    /// Runs the log as rounds; <paramref name="answer"/> gets each round (with the partition's epoch and committed
+    /// offset) and returns the users' results in any order; <paramref name="committed"/> is told after each checkpoint.
+    /// A round that comes back poisoned is handled as the node does (<see cref="RoundRewind"/>): restore the checkpoint,
+    /// a new epoch, the rounds since it replayed muted, then the round again with the poison record rejected.
     /// </summary>
     /// <param name="store">Where checkpoints go (the users read their committed rows from it).</param>
+    /// <param name="poisonFound">Filled with every record rejected as poison.</param>
     public static (List<ShardOutput> Outputs, Store Store) RunRounds(List<InputRecord> log, ShardOptions options, IReadOnlyList<int> batchEnds, ISet<int> checkpointAfter,
-        Store store, Func<PartitionRound, long?, IReadOnlyList<UserWorkResult>> answer, Action? committed = null)
+        Store store, Func<PartitionRound, long, long?, IReadOnlyList<UserWorkResult>> answer, Action? committed = null,
+        Dictionary<long, PoisonRecordException>? poisonFound = null)
     {
         var outputs = new List<ShardOutput>();
         var rounds = new PartitionRounds(0, options, experiments: true);
+        var rewind = new RoundRewind();
+        var epoch = 1L;
         var from = 0;
         var ticks = 0;
         for (var b = 0; b < batchEnds.Count; b++)
         {
             var checkpoint = checkpointAfter.Contains(b);
-            var round = rounds.Plan(log.GetRange(from, batchEnds[b] - from), checkpoint);
+            var batch = log.GetRange(from, batchEnds[b] - from);
             from = batchEnds[b];
-            ticks += round.Ticks;
-            var outcome = rounds.Complete(round, answer(round, store.NextOffset));
-            Assert.Null(outcome.Poison);
+            RoundOutcome? outcome = null;
+            while (outcome is null)
+            {
+                var round = rounds.Plan(batch, checkpoint, rewind.Poison);
+                ticks += round.Ticks;
+                outcome = rounds.Complete(round, answer(round, epoch, store.NextOffset));
+                if (outcome.Poison is null) { rewind.RoundCompleted(round); break; }
+                Rewind(outcome.Poison);
+                outcome = null;
+            }
             outputs.AddRange(outcome.Outputs);
             if (!checkpoint) continue;
             var parts = rounds.TakeCheckpoint(from);
             store.Commit(from, outcome.Writes, parts.ShardState, parts.Deltas, parts.Erasures, parts.Withdrawals);
+            rewind.Committed();
             committed?.Invoke();
         }
         Assert.True(ticks > 10 || batchEnds.Count < 20, $"users without events should have been ticked for their timers ({ticks})");
         return (outputs, store);
+
+        void Rewind(UserWorkResult poisoned)
+        {
+            rewind.Poisoned(poisoned);
+            poisonFound?.TryAdd(poisoned.PoisonOffset, poisoned.Poison!);
+            while (true)
+            {
+                epoch++;
+                rounds.Restore(store.ShardState, store.PendingTimers());
+                var again = rewind.Completed.Select(done =>
+                {
+                    var replay = rounds.Plan(done, checkpoint: false, rewind.Poison);
+                    return rounds.Complete(replay, answer(replay, epoch, store.NextOffset)).Poison;   // muted: published when first run
+                }).FirstOrDefault(p => p is not null);
+                if (again is null) return;
+                rewind.Poisoned(again);   // not deterministic after all: one more rejected offset, one more rewind
+                poisonFound?.TryAdd(again.PoisonOffset, again.Poison!);
+            }
+        }
     }
 
     /// <summary>Batch ends (mean <paramref name="meanBatch"/> records) and the batches after which a checkpoint is taken (always the last).</summary>

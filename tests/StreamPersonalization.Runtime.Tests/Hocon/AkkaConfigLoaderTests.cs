@@ -90,6 +90,7 @@ public sealed class AkkaConfigLoaderTests : IDisposable
     [InlineData("akka.cluster.split-brain-resolver.stable-after = 0s", "akka.cluster.split-brain-resolver.stable-after")]
     [InlineData("akka.cluster.split-brain-resolver.stable-after = soon", "akka.cluster.split-brain-resolver.stable-after")]
     [InlineData("akka.cluster.sharding.remember-entities = on", "akka.cluster.sharding.remember-entities")]
+    [InlineData("akka.cluster.sharding.passivate-idle-entity-after = 120s", "akka.cluster.sharding.passivate-idle-entity-after")]
     [InlineData("akka.cluster.sharding.distributed-data.durable.keys = [\"*\"]", "akka.cluster.sharding.distributed-data.durable.keys")]
     [InlineData("akka.cluster.failure-detector.acceptable-heartbeat-pause = 1s\nakka.cluster.failure-detector.heartbeat-interval = 2s", "akka.cluster.failure-detector.acceptable-heartbeat-pause")]
     [InlineData("akka.actor.provider = local", "akka.actor.provider")]

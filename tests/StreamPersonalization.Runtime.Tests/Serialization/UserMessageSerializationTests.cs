@@ -75,8 +75,8 @@ public sealed class UserMessageSerializationTests
                 Assert.Equal(x.DeltaOps.Select(o => $"{o} {o.Exposure} {o.Flag} {o.From} {o.To}"), y.DeltaOps.Select(o => $"{o} {o.Exposure} {o.Flag} {o.From} {o.To}"));
                 Assert.Equal(Bytes(a, result), Bytes(a, new UserRoundResult(0, 42, y)));   // and nothing else is lost
             }
-            var failed = new UserRoundFailed(3, -7, "u/1", "store unavailable");
-            Assert.Equal(failed, RoundTrip(a, failed));
+            var failed = new UserRoundFailed(3, -7, "u/1", UserRoundRefusal.Unavailable, "store unavailable");
+            foreach (var reason in Enum.GetValues<UserRoundRefusal>()) Assert.Equal(failed with { Reason = reason }, RoundTrip(a, failed with { Reason = reason }));
             Assert.Same(StopUser.Instance, RoundTrip(a, StopUser.Instance));
 
             // Over remoting: b sends each message to an echo actor on a, which sends it back.

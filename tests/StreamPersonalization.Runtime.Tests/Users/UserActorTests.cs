@@ -45,7 +45,7 @@ public sealed class UserActorTests : TestKit
         var rng = new Random(5);
         var epoch = 0x5eed;
 
-        var actors = RoundsScenario.RunRounds(log, options, ends, checkpoints, store, (round, committed) =>
+        var actors = RoundsScenario.RunRounds(log, options, ends, checkpoints, store, (round, _, committed) =>
         {
             // Pauses around the idle timeout let clean users passivate, some while the next round reaches them.
             if (rng.Next(3) == 0) Thread.Sleep(rng.Next(20, 60));
@@ -73,7 +73,7 @@ public sealed class UserActorTests : TestKit
         var rng = new Random(6);
         var bouncedBefore = UserActor.RoundsBounced;
 
-        var actors = RoundsScenario.RunRounds(log, options, ends, checkpoints, store, (round, committed) =>
+        var actors = RoundsScenario.RunRounds(log, options, ends, checkpoints, store, (round, _, committed) =>
         {
             Thread.Sleep(rng.Next(0, 8));   // around the idle timeout: rounds meet actors that are just passivating
             return client.RunAsync(round, 7, committed).WaitAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
@@ -108,8 +108,11 @@ public sealed class UserActorTests : TestKit
         var rounds = new PartitionRounds(0, options, experiments: false);
         var t0 = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
 
-        fake.Tell(new UserRound(0, 1, null, rounds.Plan([Click(0, "u", t0)], checkpoint: true).Work[0]), TestActor);
-        Assert.NotNull(ExpectMsg<UserRoundResult>().Result.Write);        // its state was taken: clean
+        var first = rounds.Plan([Click(0, "u", t0)], checkpoint: true);
+        fake.Tell(new UserRound(0, 1, null, first.Work[0]), TestActor);
+        var answer = ExpectMsg<UserRoundResult>().Result;
+        Assert.NotNull(answer.Write);                                     // its state was taken: clean
+        rounds.Complete(first, [answer]);
         Assert.IsType<StopUser>(shard.ExpectMsg<Passivate>(TimeSpan.FromSeconds(3)).StopMessage);
 
         // The shard has not stopped it yet, and a round was already on its way: it must not be applied here.
@@ -158,13 +161,117 @@ public sealed class UserActorTests : TestKit
         await Send(2, epoch: 2, checkpoint: false);
         Assert.Equal(2, loader.Loads);
         loader.CommittedOffset = 99;                   // another owner moved the partition on: loads are fenced
+        var loads = loader.Loads;
+        var fenced = await Assert.ThrowsAsync<UserRoundFailedException>(() =>
+            client.RunAsync(rounds.Plan([Click(3, "u", t0 + 3_000)], false), epoch: 3, expectedNextOffset: 3).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(UserRoundRefusal.Fenced, fenced.Refusal.Reason);   // the partition learns it lost ownership; no retry loop
+        Assert.Equal(loads + 1, loader.Loads);
+    }
+
+    [Fact]
+    public async Task UserActor_RoundOfAnOlderEpoch_IsRefusedAsStale_AndTheNewerStateIsKept()
+    {
+        var options = RoundsScenario.Options(null);
+        var store = new RoundsScenario.Store();
+        var loader = new MemoryUserStateLoader(store);
+        var region = await StartRegionAsync(options, loader, passivateAfter: TimeSpan.Zero);
+        var client = new UserRoundClient(Sys, region, TimeSpan.FromMilliseconds(10));
+        var t0 = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        var newer = new PartitionRounds(0, options, experiments: false);
+        var older = new PartitionRounds(0, options, experiments: false);
+        var reference = new UserWorker("u", new UserProcessor(options, RoundsScenario.Catalog), null);
+
+        var first = newer.Plan([Click(0, "u", t0), Click(1, "u", t0 + 1_000)], checkpoint: false);
+        newer.Complete(first, await client.RunAsync(first, epoch: 20, null).WaitAsync(TimeSpan.FromSeconds(10)));
+        reference.Run(first.Work[0]);
+
+        // A round of the superseded incarnation (epoch 19), still in flight when the partition moved on.
+        var stale = older.Plan([Click(0, "u", t0)], checkpoint: true);
+        var refused = await Assert.ThrowsAsync<UserRoundFailedException>(() => client.RunAsync(stale, epoch: 19, null).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(UserRoundRefusal.Stale, refused.Refusal.Reason);
+
+        // The newer epoch goes on from the state it had, unreloaded: its checkpoint holds both rounds.
+        var second = newer.Plan([Click(2, "u", t0 + 2_000)], checkpoint: true);
+        var write = (await client.RunAsync(second, epoch: 20, null).WaitAsync(TimeSpan.FromSeconds(10))).Single().Write;
+        Assert.Equal(1, loader.Loads);
+        Assert.Equal(Convert.ToHexString(reference.Run(second.Work[0]).Write!.State!), Convert.ToHexString(write!.State!));
+    }
+
+    [Fact]
+    public async Task UserActor_UnreadableStoredState_FailsTheRound_AndLoadsAgainOnTheNext()
+    {
+        var options = RoundsScenario.Options(null);
+        var store = new RoundsScenario.Store();
+        var loader = new MemoryUserStateLoader(store);
+        var region = await StartRegionAsync(options, loader, passivateAfter: TimeSpan.Zero);
+        var client = new UserRoundClient(Sys, region, TimeSpan.FromMilliseconds(10));
+        var t0 = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        store.Rows["u"] = [0xde, 0xad, 0xbe, 0xef];
+
+        var rounds = new PartitionRounds(0, options, experiments: false);
+        var round = rounds.Plan([Click(0, "u", t0)], checkpoint: false);
+        var failed = await Assert.ThrowsAsync<UserRoundFailedException>(() => client.RunAsync(round, epoch: 1, null).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(UserRoundRefusal.Failed, failed.Refusal.Reason);
+        Assert.Contains("stored state not readable", failed.Refusal.Error);
+        rounds.Abandon(round, failed.Message);
+
+        store.Rows.Remove("u");   // repaired: the actor holds nothing from the failed load and reads the store again
+        rounds.Restore(null, []);
+        var again = rounds.Plan([Click(0, "u", t0)], checkpoint: true);
+        var result = (await client.RunAsync(again, epoch: 2, null).WaitAsync(TimeSpan.FromSeconds(10))).Single();
+        Assert.NotNull(result.Write?.State);
+        Assert.Equal(2, loader.Loads);
+    }
+
+    [Fact]
+    public async Task RunAsync_UnavailableThenCancelled_SendsNoMoreRetries_AndAnUnansweredRoundTimesOut()
+    {
+        var region = CreateTestProbe();
+        var options = RoundsScenario.Options(null);
+        var client = new UserRoundClient(Sys, region.Ref, retryDelay: TimeSpan.FromMilliseconds(100), roundTimeout: TimeSpan.FromMilliseconds(700));
+        var t0 = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        var rounds = new PartitionRounds(0, options, experiments: false);
+        var round = rounds.Plan([Click(0, "u", t0)], checkpoint: false);
+
         using var stop = new CancellationTokenSource();
-        var fenced = client.RunAsync(rounds.Plan([Click(3, "u", t0 + 3_000)], false), epoch: 3, expectedNextOffset: 3, stop.Token);
-        await Task.Delay(300);
-        Assert.False(fenced.IsCompleted);              // refused and retried, never answered from another owner's state
-        Assert.True(loader.Loads > 3);
+        var cancelled = client.RunAsync(round, 1, null, stop.Token);
+        var sent = region.ExpectMsg<UserRound>();
+        region.LastSender.Tell(new UserRoundFailed(0, 1, "u", UserRoundRefusal.Unavailable, "store down"));
+        Assert.Equal(sent.Work, region.ExpectMsg<UserRound>(TimeSpan.FromSeconds(3)).Work);   // re-sent after the delay
+        region.LastSender.Tell(new UserRoundFailed(0, 1, "u", UserRoundRefusal.Unavailable, "store down"));
         stop.Cancel();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fenced);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        region.ExpectNoMsg(TimeSpan.FromMilliseconds(400));                                    // the pending retry died with the round
+
+        var unanswered = client.RunAsync(round, 2, null);
+        region.ExpectMsg<UserRound>();
+        var timeout = await Assert.ThrowsAsync<TimeoutException>(() => unanswered.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Contains("1 of 1 users unanswered", timeout.Message);
+    }
+
+    [Fact]
+    public async Task Rounds_WithPoisonRecords_ThroughUserActors_EqualUserShardRejectingThem()
+    {
+        var log = RoundsScenario.Log(5, 6_000);
+        var (ends, checkpoints) = RoundsScenario.Batching(log.Count, 120, 8);
+        var ids = log.Select(r => Encoding.UTF8.GetString(r.Value ?? []))
+            .Where(j => j.Contains("\"type\":\"page_view\"", StringComparison.Ordinal))
+            .Select(j => j[(j.IndexOf("\"event_id\":\"", StringComparison.Ordinal) + 12)..]).Select(j => j[..j.IndexOf('"')])
+            .Where((_, i) => i % 400 == 7).Take(6).ToList();
+        var options = RoundsScenario.Options(null) with { FaultInjector = new ThrowOnEventIds(ids) };
+        var store = new RoundsScenario.Store();
+        var loader = new MemoryUserStateLoader(store);
+        var region = await StartRegionAsync(options, loader, passivateAfter: TimeSpan.FromMilliseconds(30));
+        var client = new UserRoundClient(Sys, region, retryDelay: TimeSpan.FromMilliseconds(10));
+        var found = new Dictionary<long, PoisonRecordException>();
+
+        var actors = RoundsScenario.RunRounds(log, options, ends, checkpoints, store, (round, epoch, committed) =>
+            client.RunAsync(round, epoch, committed).WaitAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult(),
+            committed: () => loader.CommittedOffset = store.NextOffset, poisonFound: found);
+
+        _output.WriteLine($"{found.Count} poison records, {loader.Loads} loads");
+        Assert.True(found.Count >= 3, $"several of the chosen events should have thrown ({found.Count})");
+        RoundsScenario.AssertSame(RoundsScenario.RunShard(log, RoundsScenario.Options(null), ends, checkpoints, found), actors);
     }
 
     private static InputRecord Click(long offset, string user, long ts) => new("clickstream", 0, offset, Encoding.UTF8.GetBytes(user),
