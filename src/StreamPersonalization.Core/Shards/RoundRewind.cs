@@ -44,6 +44,15 @@ public sealed class RoundRewind
         _poison.Clear();
     }
 
+    /// <summary>Hands over the completed batches for a replay and forgets them (each is held again once its replay
+    /// completes); the poison records found stay rejected until the next checkpoint.</summary>
+    public IReadOnlyList<IReadOnlyList<InputRecord>> TakeCompleted()
+    {
+        var taken = _completed.ToList();
+        _completed.Clear();
+        return taken;
+    }
+
     /// <summary>The round came back with a poison record: remembers it (the caller rewinds and replays <see cref="Completed"/>, then the round's records).</summary>
     public void Poisoned(UserWorkResult poisoned)
     {

@@ -9,7 +9,7 @@ namespace StreamPersonalization.Runtime.Users;
 /// refusal, or a round not answered within <c>roundTimeout</c>, fails the round with a
 /// <see cref="UserRoundFailedException"/>, and the partition must start a new incarnation from its checkpoint.
 /// </summary>
-public sealed class UserRoundClient(ActorSystem system, IActorRef region, TimeSpan retryDelay, TimeSpan roundTimeout)
+public sealed class UserRoundClient(ActorSystem system, IActorRef region, TimeSpan retryDelay, TimeSpan roundTimeout) : Partitions.IUserRounds
 {
     public UserRoundClient(ActorSystem system, IActorRef region, TimeSpan retryDelay) : this(system, region, retryDelay, TimeSpan.FromMinutes(1)) { }
 

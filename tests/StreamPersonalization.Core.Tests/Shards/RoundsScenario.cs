@@ -78,7 +78,11 @@ public static class RoundsScenario
         /// <summary>The committed pending timers, as the store gives them to a partition that rewinds.</summary>
         public List<EntityTimer> PendingTimers() => Timers.Select(kv => new EntityTimer(kv.Key, kv.Value)).ToList();
 
-        public void Commit(long next, IEnumerable<EntityWrite> writes, byte[] shardState, IEnumerable<Core.Experiments.State.ExperimentDelta> deltas, IEnumerable<string> erasures, IEnumerable<string> withdrawals)
+        public void Commit(long next, IEnumerable<EntityWrite> writes, byte[] shardState, IEnumerable<Core.Experiments.State.ExperimentDelta> deltas, IEnumerable<string> erasures, IEnumerable<string> withdrawals) =>
+            Commit(next, writes, shardState, deltas.Select(d => d.ToBytes()), erasures, withdrawals);
+
+        /// <summary>As a node's checkpoint carries it: the deltas as the outbox's message values.</summary>
+        public void Commit(long next, IEnumerable<EntityWrite> writes, byte[] shardState, IEnumerable<byte[]> deltas, IEnumerable<string> erasures, IEnumerable<string> withdrawals)
         {
             foreach (var w in writes)
             {
@@ -89,7 +93,7 @@ public static class RoundsScenario
             NextOffset = next;
             ShardState = shardState;
             var rows = string.Join(";", Rows.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={Convert.ToHexString(kv.Value)}@{Timers.GetValueOrDefault(kv.Key, -1)}"));
-            Checkpoints.Add($"next={next} state={Convert.ToHexString(shardState)} deltas={string.Join(",", deltas.Select(d => Convert.ToHexString(d.ToBytes())))} " +
+            Checkpoints.Add($"next={next} state={Convert.ToHexString(shardState)} deltas={string.Join(",", deltas.Select(Convert.ToHexString))} " +
                 $"erased={string.Join(",", erasures)} withdrawn={string.Join(",", withdrawals)} rows={rows}");
         }
     }

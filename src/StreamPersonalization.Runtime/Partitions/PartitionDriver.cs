@@ -1,0 +1,321 @@
+using Akka.Event;
+using StreamPersonalization.Core.Checkpoints;
+using StreamPersonalization.Core.Shards;
+using StreamPersonalization.Runtime.Ingest;
+using StreamPersonalization.Runtime.Users;
+
+namespace StreamPersonalization.Runtime.Partitions;
+
+/// <summary>
+/// One assigned partition inside <see cref="PartitionRoundsStage"/>: its records become rounds for its user actors
+/// (<see cref="PartitionRounds"/>), their outputs go downstream, and at a checkpoint the users' state, the partition's
+/// shard state, the experiment deltas and the next offset are committed in one store transaction, fenced on the
+/// previous offset, once every output since the last checkpoint is acknowledged.
+/// <code>
+///   Loading ──checkpoint and timers read──▶ Ready ◀─────────────────────────────────────┐
+///    ▲  │ store down: retry                   │ records queued, or a checkpoint is due    │
+///    │  ▼                                     ▼                                           │
+///    │ (retry)                             InRound ──answered──▶ outputs downstream ──────┤ (no checkpoint)
+///    │                                        │                        │ checkpoint round │
+///    │  poison record, failed round,          │                        ▼                  │
+///    └─ undeliverable output: a new epoch ────┘                   Committing ─committed───┘
+///       from the checkpoint (rounds since it replayed; muted after poison)  │ revoked and drained: Acknowledge
+///   fenced (load, commit), stale epoch, lost ─▶ Done ◀───────────────────────┘
+/// </code>
+/// Only the stage's thread calls it: completions of store calls and rounds come back through <c>post</c>, and those
+/// of a superseded epoch are ignored. One round at a time, and none while a checkpoint commits: an actor that
+/// passivated after giving its state to the checkpoint reloads exactly that state.
+/// </summary>
+internal sealed class PartitionDriver
+{
+    private enum Phase { Loading, Ready, InRound, Committing, Done }
+
+    private readonly PartitionRoundsOptions _options;
+    private readonly ICheckpointStore _store;
+    private readonly IUserRounds _users;
+    private readonly Action<Action> _post;
+    private readonly Callbacks _to;
+    private readonly ILoggingAdapter _log;
+    private readonly TimeProvider _time;
+    private readonly PartitionRounds _rounds;
+    private readonly RoundRewind _rewind = new();
+    private readonly Queue<InputRecord> _queue = new();
+    private readonly Queue<(IReadOnlyList<InputRecord> Records, bool Checkpoint, bool Muted)> _replay = new();
+    private readonly List<Task> _undelivered = [];   // outputs since the last checkpoint
+    private readonly CancellationTokenSource _cancel = new();
+    private Phase _phase = Phase.Loading;
+    private long _epoch;
+    private long? _committed;            // the last checkpoint's next offset (null: none yet)
+    private byte[]? _committedShardState;
+    private long _next;                  // the offset after the last record taken into a round
+    private int _sinceCheckpoint;        // records taken into rounds since the last checkpoint
+    private long _lastCheckpointTicks;
+    private CheckpointBatch? _pendingBatch;   // built but not committed: retried as it is (its state was taken)
+    private PartitionRevoked? _revoked;
+    private int _attempt;
+
+    /// <summary>What the driver tells the stage.</summary>
+    internal sealed record Callbacks(Action<RoundOutputs> Emit, Func<bool> MayStartRound, Action<PartitionDriver> Finished, Action<PartitionDriver, long> Committed);
+
+    public PartitionDriver(int partition, string topic, PartitionRounds rounds, PartitionRoundsOptions options, ICheckpointStore store, IUserRounds users,
+        Action<Action> post, Callbacks callbacks, ILoggingAdapter log, TimeProvider time)
+    {
+        (Partition, Topic, _rounds, _options, _store, _users, _post, _to, _log, _time) = (partition, topic, rounds, options, store, users, post, callbacks, log, time);
+        _lastCheckpointTicks = time.GetTimestamp();
+    }
+
+    public int Partition { get; }
+
+    public string Topic { get; }
+
+    /// <summary>Records received and not yet taken into a round.</summary>
+    public int Queued => _queue.Count;
+
+    public long? CommittedOffset => _committed;
+
+    public bool IsDone => _phase == Phase.Done;
+
+    /// <summary>Poison records dead-lettered since the partition was assigned.</summary>
+    public long PoisonRecords => _rewind.PoisonRecords;
+
+    public void Start() => Load();
+
+    public void Offer(PartitionRecords batch)
+    {
+        foreach (var r in batch.Records) _queue.Enqueue(ToInput(Topic, r));
+        TryStart();
+    }
+
+    /// <summary>The consumer gives the partition up: finish what is queued, take the last checkpoint, then acknowledge.</summary>
+    public void Revoke(PartitionRevoked revoked)
+    {
+        _revoked = revoked;
+        if (_phase == Phase.Done) { revoked.Acknowledge(); return; }
+        TryStart();
+    }
+
+    /// <summary>Another member may own the partition already: stop, commit nothing.</summary>
+    public void Lose(string why)
+    {
+        if (_phase == Phase.Done) return;
+        _log.Warning("Partition {0}/{1}: stopped without a checkpoint ({2}); {3} queued records left to the next owner, which starts at offset {4}",
+            Topic, Partition, why, _queue.Count, _committed?.ToString() ?? "the beginning");
+        Finish();
+    }
+
+    /// <summary>Starts the next round if the partition is idle and has records, or a checkpoint is due.</summary>
+    public void TryStart()
+    {
+        if (_phase != Phase.Ready || !_to.MayStartRound()) return;
+        if (_replay.TryDequeue(out var replay))
+        {
+            StartRound(replay.Records, replay.Checkpoint, replay.Muted);
+            return;
+        }
+        while (_queue.TryPeek(out var head) && head.Offset < _next) _queue.Dequeue();   // re-delivered: covered already
+        var take = Math.Min(_queue.Count, Math.Min(_options.MaxRoundRecords, Math.Max(0, _options.CheckpointMaxRecords - _sinceCheckpoint)));
+        var drained = take == _queue.Count;
+        var intervalDue = _time.GetElapsedTime(_lastCheckpointTicks) >= _options.CheckpointInterval;
+        var checkpoint = _sinceCheckpoint + take >= _options.CheckpointMaxRecords || (drained && (_revoked is not null || intervalDue));
+        if (take == 0)
+        {
+            if (!checkpoint) return;
+            if (_sinceCheckpoint == 0 && _rounds.DirtyUsers == 0)
+            {
+                _lastCheckpointTicks = _time.GetTimestamp();
+                if (_revoked is not null) Finish();   // nothing since the last checkpoint: it stands
+                return;
+            }
+        }
+        var records = new InputRecord[take];
+        for (var i = 0; i < take; i++) records[i] = _queue.Dequeue();
+        StartRound(records, checkpoint, muted: false);
+    }
+
+    private void StartRound(IReadOnlyList<InputRecord> records, bool checkpoint, bool muted)
+    {
+        var round = _rounds.Plan(records, checkpoint, _rewind.Poison);
+        if (records.Count > 0) _next = records[^1].Offset + 1;
+        _sinceCheckpoint += records.Count;
+        _phase = Phase.InRound;
+        var epoch = _epoch;
+        _users.RunAsync(round, epoch, _committed, _cancel.Token)
+            .ContinueWith(t => _post(() => Answered(round, epoch, muted, t)), TaskScheduler.Default);
+    }
+
+    private void Answered(PartitionRound round, long epoch, bool muted, Task<UserWorkResult[]> answer)
+    {
+        if (epoch != _epoch || _phase != Phase.InRound) return;   // superseded, or the partition is gone
+        if (answer.IsCanceled) return;
+        if (answer.Exception?.GetBaseException() is { } error)
+        {
+            _rounds.Abandon(round, error.Message);
+            if (error is UserRoundFailedException { Refusal.Reason: UserRoundRefusal.Fenced or UserRoundRefusal.Stale } refused)
+            {
+                Lose($"a user refused the round: {refused.Refusal.Reason}, {refused.Refusal.Error}");
+                return;
+            }
+            _log.Warning("Partition {0}/{1}: round at offset {2} failed ({3}); starting again from the checkpoint at {4}",
+                Topic, Partition, round.Records.Count > 0 ? round.Records[0].Offset : _next, error.Message, _committed?.ToString() ?? "the beginning");
+            Rewind(muteCompleted: false, then: round, attemptDelay: true);
+            return;
+        }
+        var outcome = _rounds.Complete(round, answer.Result);
+        if (outcome.Poison is { } poisoned)
+        {
+            _rewind.Poisoned(poisoned);
+            _log.Warning("Partition {0}/{1}: poison record at offset {2} ({3}); replaying {4} records since the checkpoint at {5} without it",
+                Topic, Partition, poisoned.PoisonOffset, poisoned.Poison!.Detail, _rewind.HeldRecords, _committed?.ToString() ?? "the beginning");
+            Rewind(muteCompleted: true, then: round, attemptDelay: false);
+            return;
+        }
+        _attempt = 0;
+        _rewind.RoundCompleted(round);
+        if (!muted && outcome.Outputs.Count > 0)
+        {
+            var outputs = new RoundOutputs(Partition, _epoch, outcome.Outputs);
+            _undelivered.Add(outputs.Delivered);
+            _to.Emit(outputs);
+        }
+        if (round.Checkpoint) Commit(outcome.Writes);
+        else { _phase = Phase.Ready; TryStart(); }
+    }
+
+    private void Commit(IReadOnlyList<EntityWrite> writes)
+    {
+        _phase = Phase.Committing;
+        var parts = _rounds.TakeCheckpoint(_next);
+        var outbox = _options.ExperimentStatsTopic is { } topic
+            ? parts.Deltas.Select(d => new OutboxMessage(topic, System.Text.Encoding.UTF8.GetBytes(d.ExperimentId), d.ToBytes())).ToList()
+            : null;
+        _pendingBatch = new CheckpointBatch(_options.Scope, Partition, _committed, _next, _rounds.WatermarkMs, parts.ShardState, writes, outbox, parts.Erasures, parts.Withdrawals);
+        var delivered = Task.WhenAll(_undelivered);
+        var epoch = _epoch;
+        delivered.ContinueWith(t => _post(() => Delivered(epoch, t)), TaskScheduler.Default);
+    }
+
+    private void Delivered(long epoch, Task delivered)
+    {
+        if (epoch != _epoch || _phase != Phase.Committing) return;
+        if (delivered.Exception?.GetBaseException() is { } error)
+        {
+            _log.Warning("Partition {0}/{1}: outputs not delivered ({2}); starting again from the checkpoint at {3}", Topic, Partition, error.Message, _committed?.ToString() ?? "the beginning");
+            _pendingBatch = null;
+            Rewind(muteCompleted: false, then: null, attemptDelay: true);
+            return;
+        }
+        _undelivered.Clear();
+        var batch = _pendingBatch!;
+        _store.CommitAsync(batch, _cancel.Token).ContinueWith(t => _post(() => CommitEnded(epoch, batch, t)), TaskScheduler.Default);
+    }
+
+    private void CommitEnded(long epoch, CheckpointBatch batch, Task commit)
+    {
+        if (epoch != _epoch || _phase != Phase.Committing || commit.IsCanceled) return;
+        if (commit.Exception?.GetBaseException() is { } error)
+        {
+            if (error is CheckpointConflictException) { Lose($"checkpoint fenced: {error.Message}"); return; }
+            var delay = _options.RetryDelay(++_attempt);
+            _log.Warning("Partition {0}/{1}: checkpoint at offset {2} not committed ({3}); retrying in {4} ms", Topic, Partition, batch.NextOffset, error.Message, (long)delay.TotalMilliseconds);
+            After(delay, () => Delivered(epoch, Task.CompletedTask));   // the same batch again: its state was taken
+            return;
+        }
+        _attempt = 0;
+        _pendingBatch = null;
+        _committed = batch.NextOffset;
+        _committedShardState = batch.ShardState;
+        _rewind.Committed();
+        _sinceCheckpoint = 0;
+        _lastCheckpointTicks = _time.GetTimestamp();
+        _to.Committed(this, batch.NextOffset);
+        _log.Debug("Partition {0}/{1}: checkpoint committed at offset {2} ({3} users)", Topic, Partition, batch.NextOffset, batch.Entities.Count);
+        _phase = Phase.Ready;
+        if (_revoked is not null && _queue.Count == 0 && _replay.Count == 0) { Finish(); return; }
+        TryStart();
+    }
+
+    /// <summary>
+    /// A new epoch from the last checkpoint: the users reload their committed rows, the partition its committed shard
+    /// state and timers, and the rounds since the checkpoint run again — muted after a poison record (their outputs
+    /// were published and the replay re-derives them), published again otherwise (nothing of theirs is known delivered;
+    /// consumers de-duplicate on <c>sp-record-id</c>). <paramref name="then"/> is the failed round, run after them.
+    /// </summary>
+    private void Rewind(bool muteCompleted, PartitionRound? then, bool attemptDelay)
+    {
+        _phase = Phase.Loading;
+        _epoch = PartitionEpoch.Next(_time);
+        _undelivered.Clear();
+        _replay.Clear();
+        foreach (var done in _rewind.TakeCompleted()) _replay.Enqueue((done, false, muteCompleted));
+        if (then is not null) _replay.Enqueue((then.Records, then.Checkpoint, false));
+        _next = _committed ?? 0;
+        _sinceCheckpoint = 0;
+        var epoch = _epoch;
+        if (attemptDelay) After(_options.RetryDelay(++_attempt), () => { if (epoch == _epoch) LoadTimers(_committedShardState); });
+        else LoadTimers(_committedShardState);
+    }
+
+    private void Load()
+    {
+        _phase = Phase.Loading;
+        _epoch = PartitionEpoch.Next(_time);
+        var epoch = _epoch;
+        _store.LoadCheckpointAsync(_options.Scope, Partition, _cancel.Token).ContinueWith(t => _post(() =>
+        {
+            if (epoch != _epoch || t.IsCanceled) return;
+            if (t.Exception?.GetBaseException() is { } error) { RetryLoad("its checkpoint", error, Load); return; }
+            _committed = t.Result?.NextOffset;
+            _committedShardState = t.Result?.ShardState;
+            _next = _committed ?? 0;
+            LoadTimers(_committedShardState);
+        }), TaskScheduler.Default);
+    }
+
+    private void LoadTimers(byte[]? shardState)
+    {
+        var epoch = _epoch;
+        _store.LoadTimersAsync(_options.Scope, Partition, _cancel.Token).ContinueWith(t => _post(() =>
+        {
+            if (epoch != _epoch || t.IsCanceled) return;
+            if (t.Exception?.GetBaseException() is { } error) { RetryLoad("its timers", error, () => LoadTimers(shardState)); return; }
+            _rounds.Restore(shardState, t.Result);
+            _attempt = 0;
+            _phase = Phase.Ready;
+            TryStart();
+        }), TaskScheduler.Default);
+    }
+
+    private void RetryLoad(string what, Exception error, Action again)
+    {
+        var delay = _options.RetryDelay(++_attempt);
+        _log.Warning("Partition {0}/{1}: {2} not read ({3}); retrying in {4} ms", Topic, Partition, what, error.Message, (long)delay.TotalMilliseconds);
+        var epoch = _epoch;
+        After(delay, () => { if (epoch == _epoch) again(); });
+    }
+
+    private void After(TimeSpan delay, Action action) =>
+        Task.Delay(delay, _time, _cancel.Token).ContinueWith(t => { if (!t.IsCanceled) _post(action); }, TaskScheduler.Default);
+
+    private void Finish()
+    {
+        _phase = Phase.Done;
+        _epoch = PartitionEpoch.Next(_time);   // late completions of the last incarnation are ignored
+        _cancel.Cancel();
+        _revoked?.Acknowledge();
+        _to.Finished(this);
+    }
+
+    internal static InputRecord ToInput(string topic, Confluent.Kafka.ConsumeResult<byte[], byte[]> r)
+    {
+        var m = r.Message;
+        List<KeyValuePair<string, byte[]>>? headers = null;
+        if (m.Headers is { Count: > 0 })
+        {
+            headers = new List<KeyValuePair<string, byte[]>>(m.Headers.Count);
+            foreach (var h in m.Headers) headers.Add(new(h.Key, h.GetValueBytes()));
+        }
+        return new InputRecord(topic, r.Partition.Value, r.Offset.Value, m.Key, m.Value ?? [], m.Timestamp.UnixTimestampMs, headers);
+    }
+
+    public override string ToString() => $"PartitionDriver({Topic}/{Partition} {_phase} epoch {_epoch:x} next={_next} committed={_committed?.ToString() ?? "none"} queued={_queue.Count})";
+}

@@ -1,0 +1,154 @@
+using Akka.Event;
+using Akka.Streams;
+using Akka.Streams.Stage;
+using StreamPersonalization.Core.Checkpoints;
+using StreamPersonalization.Core.Shards;
+using StreamPersonalization.Runtime.Ingest;
+
+namespace StreamPersonalization.Runtime.Partitions;
+
+/// <summary>
+/// The ingest graph's user stage: takes <see cref="KafkaSourceStage"/>'s partition events, runs each assigned
+/// partition as a <see cref="PartitionDriver"/> (rounds to its user actors, checkpoints after the outputs are
+/// acknowledged, the last checkpoint before a revoke is acknowledged) and emits each round's outputs for the producer
+/// sink. Partitions run concurrently, each one round at a time.
+/// </summary>
+/// <remarks>Back-pressure: the stage stops pulling while it holds <see cref="PartitionRoundsOptions.MaxQueuedRecords"/>
+/// records (the source then pauses the partitions it holds), and no round starts while
+/// <see cref="PartitionRoundsOptions.MaxPendingOutputs"/> output batches wait for the sink.</remarks>
+public sealed class PartitionRoundsStage : GraphStage<FlowShape<PartitionEvent, RoundOutputs>>
+{
+    private readonly string _topic;
+    private readonly Func<int, PartitionRounds> _rounds;
+    private readonly ICheckpointStore _store;
+    private readonly IUserRounds _users;
+    private readonly PartitionRoundsOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Action<int, long>? _committed;
+
+    /// <param name="rounds">A fresh <see cref="PartitionRounds"/> for a newly assigned partition.</param>
+    /// <param name="committed">Told (on the stage's thread) each partition's committed next offset.</param>
+    public PartitionRoundsStage(string topic, Func<int, PartitionRounds> rounds, ICheckpointStore store, IUserRounds users, PartitionRoundsOptions? options = null,
+        TimeProvider? time = null, Action<int, long>? committed = null)
+    {
+        (_topic, _rounds, _store, _users, _committed) = (topic, rounds, store, users, committed);
+        _options = (options ?? new PartitionRoundsOptions()).Validate();
+        _time = time ?? TimeProvider.System;
+        Shape = new FlowShape<PartitionEvent, RoundOutputs>(In, Out);
+    }
+
+    public Inlet<PartitionEvent> In { get; } = new("PartitionRounds.in");
+
+    public Outlet<RoundOutputs> Out { get; } = new("PartitionRounds.out");
+
+    public override FlowShape<PartitionEvent, RoundOutputs> Shape { get; }
+
+    protected override GraphStageLogic CreateLogic(Attributes inheritedAttributes) => new Logic(this);
+
+    public override string ToString() => $"PartitionRounds({_topic})";
+
+    private sealed class Logic : TimerGraphStageLogic
+    {
+        private readonly PartitionRoundsStage _stage;
+        private readonly Dictionary<int, PartitionDriver> _partitions = [];
+        private readonly Queue<RoundOutputs> _outgoing = new();
+        private Action<Action> _post = null!;
+        private PartitionDriver.Callbacks _callbacks = null!;
+        private bool _upstreamDone;
+
+        public Logic(PartitionRoundsStage stage) : base(stage.Shape)
+        {
+            _stage = stage;
+            SetHandler(stage.In, onPush: OnPush, onUpstreamFinish: () => { _upstreamDone = true; MaybeComplete(); }, onUpstreamFailure: FailStage);
+            SetHandler(stage.Out, onPull: OnPull, onDownstreamFinish: _ => CompleteStage());
+        }
+
+        public override void PreStart()
+        {
+            _post = GetAsyncCallback<Action>(action => action());
+            _callbacks = new PartitionDriver.Callbacks(Emit, () => _outgoing.Count < _stage._options.MaxPendingOutputs, Finished, (d, next) => _stage._committed?.Invoke(d.Partition, next));
+            var tick = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(10).Ticks, _stage._options.CheckpointInterval.Ticks / 4));
+            ScheduleRepeatedly("checkpoint-interval", tick);
+            Pull(_stage.In);
+        }
+
+        protected override void OnTimer(object timerKey) => StartRounds();
+
+        private void OnPush()
+        {
+            var e = Grab(_stage.In);
+            _partitions.TryGetValue(e.Partition, out var driver);
+            switch (e)
+            {
+                case PartitionAssigned:
+                    driver?.Lose("assigned again before it was revoked");
+                    driver = new PartitionDriver(e.Partition, _stage._topic, _stage._rounds(e.Partition), _stage._options, _stage._store, _stage._users,
+                        _post, _callbacks, Log, _stage._time);
+                    _partitions[e.Partition] = driver;
+                    Log.Info("Partition {0}/{1} assigned: loading its checkpoint", _stage._topic, e.Partition);
+                    driver.Start();
+                    break;
+                case PartitionRecords records when driver is not null:
+                    driver.Offer(records);
+                    break;
+                case PartitionRecords records:
+                    Log.Warning("Partition {0}/{1}: {2} not assigned here; dropped (its owner reads them)", _stage._topic, e.Partition, records);
+                    break;
+                case PartitionRevoked revoked when driver is not null:
+                    driver.Revoke(revoked);
+                    break;
+                case PartitionRevoked revoked:
+                    revoked.Acknowledge();
+                    break;
+                case PartitionLost:
+                    driver?.Lose("lost by the consumer");
+                    break;
+            }
+            TryPull();
+        }
+
+        private void TryPull()
+        {
+            if (HasBeenPulled(_stage.In) || IsClosed(_stage.In)) return;
+            var queued = 0;
+            foreach (var d in _partitions.Values) queued += d.Queued;
+            if (queued < _stage._options.MaxQueuedRecords) Pull(_stage.In);
+        }
+
+        private void OnPull()
+        {
+            if (_outgoing.TryDequeue(out var next)) Push(_stage.Out, next);
+            StartRounds();
+            MaybeComplete();
+        }
+
+        private void Emit(RoundOutputs outputs)
+        {
+            if (IsAvailable(_stage.Out) && _outgoing.Count == 0) Push(_stage.Out, outputs);
+            else _outgoing.Enqueue(outputs);
+        }
+
+        private void StartRounds()
+        {
+            foreach (var d in _partitions.Values.ToList()) d.TryStart();
+            TryPull();
+        }
+
+        private void Finished(PartitionDriver driver)
+        {
+            if (_partitions.TryGetValue(driver.Partition, out var current) && ReferenceEquals(current, driver)) _partitions.Remove(driver.Partition);
+            TryPull();
+            MaybeComplete();
+        }
+
+        private void MaybeComplete()
+        {
+            if (_upstreamDone && _partitions.Count == 0 && _outgoing.Count == 0) CompleteStage();
+        }
+
+        public override void PostStop()
+        {
+            foreach (var d in _partitions.Values.ToList()) d.Lose("the stream stopped");
+        }
+    }
+}

@@ -1,0 +1,285 @@
+using System.Collections.Concurrent;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.Streams.TestKit;
+using StreamPersonalization.Core.Shards;
+using StreamPersonalization.Runtime.Ingest;
+using StreamPersonalization.Runtime.Partitions;
+using StreamPersonalization.Storage.Sqlite;
+using StreamPersonalization.Tests.Reference;
+using StreamPersonalization.Tests.Rounds;
+using Xunit.Abstractions;
+
+namespace StreamPersonalization.Runtime.Tests.Partitions;
+
+/// <summary>
+/// <see cref="PartitionRoundsStage"/> with users as plain workers and a real SQLite store, against the single-threaded
+/// <see cref="UserShard"/> on the same log with checkpoints at the same offsets (<see cref="RoundsScenario"/>).
+/// </summary>
+public sealed class PartitionRoundsStageTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
+{
+    private const int CheckpointEvery = 700;
+    private readonly ITestOutputHelper _output;
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "sp-rounds-" + Guid.NewGuid().ToString("n"));
+    private RecordingStore _store = null!;
+
+    public PartitionRoundsStageTests(ITestOutputHelper output) : base(output: output) => _output = output;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_dir);
+        _store = new RecordingStore(new SqliteCheckpointStore(new SqliteStoreOptions { Path = Path.Combine(_dir, "state.db") }));
+        await _store.InitializeAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _store.DisposeAsync();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private static PartitionRoundsOptions Options(int maxQueued = 50_000, int maxPending = 64) => new()
+    {
+        MaxRoundRecords = 300, CheckpointMaxRecords = CheckpointEvery, CheckpointInterval = TimeSpan.FromHours(1),
+        MaxQueuedRecords = maxQueued, MaxPendingOutputs = maxPending, ExperimentStatsTopic = "experiment-stats",
+        RetryMin = TimeSpan.FromMilliseconds(5), RetryMax = TimeSpan.FromMilliseconds(50),
+    };
+
+    private PartitionRoundsStage Stage(ShardOptions shard, WorkerRounds users, PartitionRoundsOptions options, Action<int, long>? committed = null) =>
+        new("clickstream", p => new PartitionRounds(p, shard, experiments: true), _store, users, options, committed: committed);
+
+    /// <summary>Takes every batch of outputs, acknowledges it after a short random delay, and records what was acknowledged.</summary>
+    private sealed class AckingSink(int seed)
+    {
+        private readonly Random _rng = new(seed);
+        public readonly List<ShardOutput> Outputs = [];
+        public int Emitted, Acknowledged;
+
+        public Sink<RoundOutputs, Task<Akka.Done>> Sink => Flow.Create<RoundOutputs>()
+            .Select(o => { Interlocked.Increment(ref Emitted); return o; })
+            .SelectAsync(1, async o =>
+            {
+                int delay;
+                lock (_rng) delay = _rng.Next(3);
+                await Task.Delay(delay);
+                lock (Outputs) Outputs.AddRange(o.Outputs);
+                Interlocked.Increment(ref Acknowledged);
+                o.Acknowledge();
+                return o;
+            })
+            .ToMaterialized(Akka.Streams.Dsl.Sink.Ignore<RoundOutputs>(), Keep.Right);
+
+        public string? Unacknowledged() => Volatile.Read(ref Emitted) == Volatile.Read(ref Acknowledged) ? null : $"{Emitted - Acknowledged} output batches not acknowledged";
+    }
+
+    [Fact]
+    public async Task Stage_GeneratedLogThenRevoke_EqualsUserShard_CheckpointForCheckpoint_CommittingOnlyAcknowledgedOutputs()
+    {
+        var options = RoundsScenario.Options(null);
+        var log = RoundsScenario.Log(21, 6_000);
+        var users = new WorkerRounds(_store, new UserProcessor(options, RoundsScenario.Catalog), 21);
+        var sink = new AckingSink(21);
+        _store.BeforeCommit = sink.Unacknowledged;
+        var revoked = new PartitionRevoked(0);
+        var events = new List<PartitionEvent> { new PartitionAssigned(0, null) };
+        events.AddRange(PartitionEvents.Batches(log, 800, 21));
+        events.Add(revoked);
+
+        await Source.From(events).Via(Stage(options, users, Options())).RunWith(sink.Sink, Sys.Materializer()).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(revoked.Acknowledged.IsCompletedSuccessfully, "the revoke is acknowledged after the last checkpoint");
+        Assert.Empty(_store.Violations);
+        var (ends, checkpoints) = PartitionEvents.CheckpointEvery(log.Count, CheckpointEvery);
+        RoundsScenario.AssertSame(RoundsScenario.RunShard(log, options, ends, checkpoints), (sink.Outputs, _store.Scenario));
+        Assert.Equal(log.Count, (await _store.LoadCheckpointAsync("users", 0))!.NextOffset);
+        _output.WriteLine($"{users.Rounds} rounds, {_store.Commits} checkpoints");
+    }
+
+    [Fact]
+    public async Task Stage_PoisonRecords_FailedRoundsAndCommits_RewindAndEqualUserShardRejectingThem()
+    {
+        var log = RoundsScenario.Log(22, 6_000);
+        var ids = log.Select(r => System.Text.Encoding.UTF8.GetString(r.Value)).Where(j => j.Contains("\"type\":\"page_view\"", StringComparison.Ordinal))
+            .Select(j => j[(j.IndexOf("\"event_id\":\"", StringComparison.Ordinal) + 12)..]).Select(j => j[..j.IndexOf('"')])
+            .Where((_, i) => i % 350 == 11).Take(6).ToList();
+        var faulty = RoundsScenario.Options(null) with { FaultInjector = new ThrowOnEventIds(ids) };
+        var users = new WorkerRounds(_store, new UserProcessor(faulty, RoundsScenario.Catalog), 22) { FailRound = n => n % 7 == 5 };
+        var sink = new AckingSink(22);
+        var commits = 0;
+        // Every seventh round fails (a timeout); every fourth checkpoint fails twice before it is committed.
+        var stage = Stage(faulty, users, Options(), committed: (_, _) =>
+        {
+            if (++commits % 4 == 0) Interlocked.Exchange(ref _store.FailNextCommits, 2);
+        });
+        var revoked = new PartitionRevoked(0);
+        var events = new List<PartitionEvent> { new PartitionAssigned(0, null) };
+        events.AddRange(PartitionEvents.Batches(log, 500, 22));
+        events.Add(revoked);
+
+        await Source.From(events).Via(stage).RunWith(sink.Sink, Sys.Materializer()).WaitAsync(TimeSpan.FromSeconds(60));
+
+        _output.WriteLine($"{users.Poison.Count} poison records, {users.Rounds} rounds ({users.FailedRounds} failed), {commits} checkpoints ({_store.FailedCommits} failed commits)");
+        Assert.True(users.FailedRounds >= 3 && _store.FailedCommits >= 2, "rounds and commits should have failed and been retried");
+        Assert.True(users.Poison.Count >= 3, $"several chosen events should have thrown ({users.Poison.Count})");
+        Assert.True(revoked.Acknowledged.IsCompletedSuccessfully);
+        var (ends, checkpoints) = PartitionEvents.CheckpointEvery(log.Count, CheckpointEvery);
+        var reference = RoundsScenario.RunShard(log, RoundsScenario.Options(null), ends, checkpoints, new Dictionary<long, PoisonRecordException>(users.Poison));
+        // A failed round replays unmuted: its earlier rounds' outputs go out again (same record ids, de-duplicated downstream).
+        var distinct = sink.Outputs.DistinctBy(o => o switch
+        {
+            DeadLetter d => $"dead {d.RecordId} {d.Reason} {d.Source.Offset}",
+            UserErased e => $"erased {e.RecordId}",
+            _ => $"{o.RecordId} {EngineRendering.Render(o)}",
+        }).ToList();
+        Assert.True(distinct.Count < sink.Outputs.Count, "the failed rounds should have re-sent outputs");
+        RoundsScenario.AssertSame(reference, (distinct, _store.Scenario));
+    }
+
+    [Fact]
+    public async Task Revoke_MidStream_IsAcknowledgedOnlyAfterTheLastCheckpoint_AndTheNextOwnerGoesOnFromIt()
+    {
+        var options = RoundsScenario.Options(null);
+        var log = RoundsScenario.Log(23, 5_000);
+        var half = 2_345;
+        var sink = new AckingSink(23);
+        _store.BeforeCommit = sink.Unacknowledged;
+        var mat = Sys.Materializer();
+
+        // First owner: records up to `half`, then the revoke arrives while rounds for them are still queued.
+        var first = new WorkerRounds(_store, new UserProcessor(options, RoundsScenario.Catalog), 23);
+        var (pub, done) = this.SourceProbe<PartitionEvent>().Via(Stage(options, first, Options())).ToMaterialized(sink.Sink, Keep.Both).Run(mat);
+        pub.SendNext(new PartitionAssigned(0, null));
+        foreach (var b in PartitionEvents.Batches(log.Take(half).ToList(), 900, 23)) pub.SendNext(b);
+        var revoked = new PartitionRevoked(0);
+        pub.SendNext(revoked);
+        Assert.False(revoked.Acknowledged.IsCompleted, "the revoke waits for the queued records' rounds and checkpoint");
+        await revoked.Acknowledged.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(half, (await _store.LoadCheckpointAsync("users", 0))!.NextOffset);
+        Assert.Null(sink.Unacknowledged());
+        pub.SendComplete();
+        await done.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Next owner (fresh users, same store): from the checkpoint to the end.
+        var second = new WorkerRounds(_store, new UserProcessor(options, RoundsScenario.Catalog), 24);
+        var rest = log.Skip(half).ToList();
+        var events = new List<PartitionEvent> { new PartitionAssigned(0, half) };
+        events.AddRange(PartitionEvents.Batches(rest, 900, 24));
+        events.Add(new PartitionRevoked(0));
+        await Source.From(events).Via(Stage(options, second, Options())).RunWith(sink.Sink, mat).WaitAsync(TimeSpan.FromSeconds(60));
+
+        var ends = PartitionEvents.CheckpointEvery(half, CheckpointEvery).Ends.Concat(PartitionEvents.CheckpointEvery(rest.Count, CheckpointEvery).Ends.Select(e => half + e)).ToList();
+        RoundsScenario.AssertSame(RoundsScenario.RunShard(log, options, ends, Enumerable.Range(0, ends.Count).ToHashSet()), (sink.Outputs, _store.Scenario));
+        Assert.Empty(_store.Violations);
+    }
+
+    [Fact]
+    public async Task BackPressure_SlowProducerSink_StopsPullingAtTheBound_ThenEveryRecordGoesThroughOnce()
+    {
+        var options = RoundsScenario.Options(null);
+        var log = RoundsScenario.Log(25, 6_000);
+        var users = new WorkerRounds(_store, new UserProcessor(options, RoundsScenario.Catalog), 25);
+        var outputs = new List<ShardOutput>();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);   // the sink takes one batch, then waits
+        var (pub, done) = this.SourceProbe<PartitionEvent>()
+            .Via(Stage(options, users, Options(maxQueued: 1_000, maxPending: 2)))
+            .SelectAsync(1, async o => { await gate.Task; lock (outputs) outputs.AddRange(o.Outputs); o.Acknowledge(); return o; })
+            .ToMaterialized(Sink.Ignore<RoundOutputs>(), Keep.Both).Run(Sys.Materializer());
+        var batches = PartitionEvents.Batches(log, 200, 25);
+        pub.SendNext(new PartitionAssigned(0, null));
+
+        // The sink takes nothing: the stage pulls until it holds its bound, then stops asking.
+        var sent = 0;
+        while (sent < batches.Count && await DemandWithin(pub, TimeSpan.FromMilliseconds(500))) pub.SendNext(batches[sent++]);
+        var held = batches.Take(sent).Sum(b => b.Records.Count);
+        _output.WriteLine($"stopped pulling after {sent} batches ({held} records)");
+        Assert.True(sent < batches.Count, "the stage should stop pulling while its sink takes nothing");
+        Assert.InRange(held, 1_000, 1_000 + 4 * 300 + 200);   // the queue bound, rounds whose outputs wait (two queued, one in the sink, one in flight), one batch
+        await Task.Delay(300);
+        Assert.Equal(0, pub.Pending);
+
+        gate.SetResult();
+        while (sent < batches.Count) pub.SendNext(batches[sent++]);
+        pub.SendNext(new PartitionRevoked(0));
+        pub.SendComplete();
+        await done.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var (ends, checkpoints) = PartitionEvents.CheckpointEvery(log.Count, CheckpointEvery);
+        RoundsScenario.AssertSame(RoundsScenario.RunShard(log, options, ends, checkpoints), (outputs, _store.Scenario));
+    }
+
+    private static async Task<bool> DemandWithin(TestPublisher.Probe<PartitionEvent> pub, TimeSpan wait)
+    {
+        var until = DateTime.UtcNow + wait;
+        while (pub.Pending == 0)
+        {
+            if (DateTime.UtcNow > until) return false;
+            await Task.Delay(5);
+        }
+        return true;
+    }
+
+    [Fact]
+    public async Task Lost_CommitsNothing_AndTheNextIncarnationFromTheCheckpointEqualsAFaultFreeRun()
+    {
+        var options = RoundsScenario.Options(null);
+        var log = RoundsScenario.Log(26, 6_000);
+        var sink = new AckingSink(26);
+        var users = new WorkerRounds(_store, new UserProcessor(options, RoundsScenario.Catalog), 26);
+        var (pub, done) = this.SourceProbe<PartitionEvent>().Via(Stage(options, users, Options())).ToMaterialized(sink.Sink, Keep.Both).Run(Sys.Materializer());
+        pub.SendNext(new PartitionAssigned(0, null));
+        var batches = PartitionEvents.Batches(log.Take(3_000).ToList(), 300, 26);
+        var i = 0;
+        for (; _store.Commits == 0 && i < batches.Count; i++) { pub.SendNext(batches[i]); await Task.Delay(10); }
+        for (var more = 0; more < 3 && i < batches.Count; more++) pub.SendNext(batches[i++]);   // uncommitted work when the loss comes
+        pub.SendNext(new PartitionLost(0));
+        var revoked = new PartitionRevoked(0);
+        pub.SendNext(revoked);                                 // a revoke after a loss has nothing to wait for
+        await revoked.Acknowledged.WaitAsync(TimeSpan.FromSeconds(10));
+        pub.SendComplete();
+        await done.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(batches.Take(i).Sum(b => b.Records.Count) > (await _store.LoadCheckpointAsync("users", 0))!.NextOffset, "the loss should have left uncommitted records");
+        var resumeAt = (await _store.LoadCheckpointAsync("users", 0))?.NextOffset ?? 0;
+
+        var again = new List<PartitionEvent> { new PartitionAssigned(0, resumeAt) };
+        again.AddRange(PartitionEvents.Batches(log.Skip((int)resumeAt).ToList(), 300, 27));
+        again.Add(new PartitionRevoked(0));
+        await Source.From(again).Via(Stage(options, new WorkerRounds(_store, new UserProcessor(options, RoundsScenario.Catalog), 27), Options()))
+            .RunWith(sink.Sink, Sys.Materializer()).WaitAsync(TimeSpan.FromSeconds(30));
+
+        var ends = PartitionEvents.CheckpointEvery(log.Count, CheckpointEvery).Ends;
+        var reference = RoundsScenario.RunShard(log, options, ends, Enumerable.Range(0, ends.Count).ToHashSet());
+        var distinct = sink.Outputs.DistinctBy(o => o switch
+        {
+            DeadLetter d => $"dead {d.Source.Offset} {d.Reason}",
+            UserErased e => $"erased {e.RecordId}",
+            _ => $"{o.RecordId} {EngineRendering.Render(o)}",
+        }).ToList();
+        RoundsScenario.AssertSame(reference, (distinct, _store.Scenario));
+    }
+
+    [Fact]
+    public async Task Fenced_AnotherOwnerCommitted_StopsThePartition_AndAcknowledgesItsRevoke()
+    {
+        var options = RoundsScenario.Options(null);
+        var log = RoundsScenario.Log(28, 3_000);
+        var users = new WorkerRounds(_store, new UserProcessor(options, RoundsScenario.Catalog), 28);
+        var sink = new AckingSink(28);
+        var (pub, done) = this.SourceProbe<PartitionEvent>().Via(Stage(options, users, Options())).ToMaterialized(sink.Sink, Keep.Both).Run(Sys.Materializer());
+        pub.SendNext(new PartitionAssigned(0, null));
+        var batches = PartitionEvents.Batches(log, 300, 28);
+        var i = 0;
+        for (; _store.Commits == 0; i++) { pub.SendNext(batches[i]); await Task.Delay(20); }
+        // Another member took the partition over and committed past this one's checkpoint.
+        var theirs = (await _store.LoadCheckpointAsync("users", 0))!;
+        await _store.CommitAsync(new Core.Checkpoints.CheckpointBatch("users", 0, theirs.NextOffset, theirs.NextOffset + 1, theirs.WatermarkMs, theirs.ShardState, []));
+        var commits = _store.Commits;
+        for (; i < batches.Count; i++) pub.SendNext(batches[i]);
+        var revoked = new PartitionRevoked(0);
+        pub.SendNext(revoked);
+        await revoked.Acknowledged.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(commits, _store.Commits);                                               // nothing more written by the fenced owner
+        Assert.Equal(theirs.NextOffset + 1, (await _store.LoadCheckpointAsync("users", 0))!.NextOffset);
+        pub.SendComplete();
+        await done.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+}
