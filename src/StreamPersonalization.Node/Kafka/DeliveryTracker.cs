@@ -1,3 +1,5 @@
+using StreamPersonalization.Kafka;
+
 namespace StreamPersonalization.Node.Kafka;
 
 /// <summary>
@@ -40,5 +42,3 @@ public sealed class DeliveryTracker
         }
     }
 }
-
-public sealed class OutputDeliveryException(string message, Exception inner) : Exception(message, inner);

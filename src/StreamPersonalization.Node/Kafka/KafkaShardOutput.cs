@@ -1,6 +1,6 @@
 using System.Text;
 using Confluent.Kafka;
-using StreamPersonalization.Core.Ingest;
+using StreamPersonalization.Kafka;
 using StreamPersonalization.Core.Shards;
 
 namespace StreamPersonalization.Node.Kafka;
@@ -13,15 +13,14 @@ namespace StreamPersonalization.Node.Kafka;
 /// </summary>
 public sealed class KafkaShardOutput(IProducer<byte[], byte[]> producer, KafkaOptions topics, DeliveryTracker tracker) : IShardOutput
 {
-    public const string RecordIdHeader = "sp-record-id", ReasonHeader = "sp-reason", DetailHeader = "sp-detail", SourceHeader = "sp-source",
-        TruncatedHeader = "sp-truncated-from", ErrorTypeHeader = "sp-error-type";
+    public const string RecordIdHeader = OutputMessages.RecordIdHeader, ReasonHeader = OutputMessages.ReasonHeader, DetailHeader = OutputMessages.DetailHeader,
+        SourceHeader = OutputMessages.SourceHeader, TruncatedHeader = OutputMessages.TruncatedHeader, ErrorTypeHeader = OutputMessages.ErrorTypeHeader;
 
-    /// <summary>
-    /// Largest original value copied into a dead letter. The input was accepted by a broker whose default
-    /// message limit is ~1 MB; our headers must still fit, or the dead letter itself would be rejected and
-    /// the shard would retry it forever. Longer values keep their first bytes and say their original size.
-    /// </summary>
-    public const int MaxDeadLetterValueBytes = 900_000;
+    /// <inheritdoc cref="OutputMessages.MaxDeadLetterValueBytes"/>
+    public const int MaxDeadLetterValueBytes = OutputMessages.MaxDeadLetterValueBytes;
+
+    private readonly OutputTopics _topics = new(topics.SessionsTopic, topics.SegmentChangesTopic, topics.DeadLetterTopic);
+    private readonly List<(string Topic, Message<byte[], byte[]> Message)> _messages = [];
 
     private readonly Action<DeliveryReport<byte[], byte[]>> _onDelivery = r =>
         tracker.Acknowledged(r.Error.IsError ? new KafkaException(r.Error) : null);
@@ -30,30 +29,13 @@ public sealed class KafkaShardOutput(IProducer<byte[], byte[]> producer, KafkaOp
 
     public void Emit(ShardOutput record)
     {
-        if (record is UserErased erased)
+        _messages.Clear();
+        OutputMessages.Add(record, _topics, _messages);
+        foreach (var (topic, message) in _messages)
         {
-            // Tombstones: compacted consumers of the keyed outputs drop everything they hold for the user.
-            foreach (var t in new[] { topics.SessionsTopic, topics.SegmentChangesTopic })
-            {
-                tracker.Sent();
-                ProduceWithBackoff(t, new Message<byte[], byte[]>
-                {
-                    Key = Encoding.UTF8.GetBytes(erased.Key),
-                    Value = null!,
-                    Headers = new Headers { { RecordIdHeader, Encoding.UTF8.GetBytes(erased.RecordId) } },
-                });
-            }
-            return;
+            tracker.Sent();
+            ProduceWithBackoff(topic, message);
         }
-        var (topic, message) = record switch
-        {
-            SessionClosedOutput s => (topics.SessionsTopic, UserMessage(s, OutputSerializer.Serialize(s))),
-            SegmentTransition t => (topics.SegmentChangesTopic, UserMessage(t, OutputSerializer.Serialize(t))),
-            DeadLetter d => (topics.DeadLetterTopic, DeadLetterMessage(d)),
-            _ => throw new ArgumentException($"Unknown output record {record.GetType().Name}", nameof(record)),
-        };
-        tracker.Sent();
-        ProduceWithBackoff(topic, message);
     }
 
     /// <summary>An alert change (data quality) to the alerts topic, keyed by alert key with the alert id as record id.</summary>
@@ -88,36 +70,5 @@ public sealed class KafkaShardOutput(IProducer<byte[], byte[]> producer, KafkaOp
                 throw;
             }
         }
-    }
-
-    private static Message<byte[], byte[]> UserMessage(ShardOutput o, byte[] value) => new()
-    {
-        Key = Encoding.UTF8.GetBytes(o.Key),
-        Value = value,
-        Headers = new Headers { { RecordIdHeader, Encoding.UTF8.GetBytes(o.RecordId) } },
-    };
-
-    private static Message<byte[], byte[]> DeadLetterMessage(DeadLetter d)
-    {
-        var headers = new Headers();
-        if (d.Source.Headers is { } original) foreach (var (k, v) in original) headers.Add(k, v);
-        headers.Add(RecordIdHeader, Encoding.UTF8.GetBytes(d.RecordId));
-        headers.Add(ReasonHeader, Encoding.UTF8.GetBytes(d.Reason.Code()));
-        headers.Add(DetailHeader, Encoding.UTF8.GetBytes(d.Detail));
-        headers.Add(SourceHeader, Encoding.UTF8.GetBytes(d.Source.Position));
-        if (d.ErrorType is { } errorType) headers.Add(ErrorTypeHeader, Encoding.UTF8.GetBytes(errorType));
-        var value = d.Source.Value;
-        if (value.Length > MaxDeadLetterValueBytes)
-        {
-            headers.Add(TruncatedHeader, Encoding.UTF8.GetBytes(value.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            value = value[..MaxDeadLetterValueBytes];
-        }
-        return new Message<byte[], byte[]>
-        {
-            Key = d.Source.Key!,
-            Value = value,
-            Headers = headers,
-            Timestamp = new Timestamp(d.Source.TimestampMs, TimestampType.CreateTime),
-        };
     }
 }
