@@ -104,18 +104,18 @@ public sealed class PartitionRounds
         }
         var end = _ingest.WatermarkMs;
         var work = new List<UserWork>(order.Count);
-        foreach (var key in order) work.Add(new UserWork(key, byUser[key], end, checkpoint));
+        foreach (var key in order) work.Add(new UserWork(key, byUser[key], end, checkpoint, _dirty.Contains(key)));
         var touched = work.Count;
         while (_timers.TryPopDue(end, out var due, out var dueMs))
         {
             if (!_due.TryGetValue(due, out var live) || live != dueMs || byUser.ContainsKey(due)) continue;   // stale, or the user has work anyway
             byUser[due] = [];
-            work.Add(new UserWork(due, [], end, checkpoint));
+            work.Add(new UserWork(due, [], end, checkpoint, _dirty.Contains(due)));
         }
         var ticks = work.Count - touched;
         if (checkpoint)
             foreach (var key in _dirty.Order(StringComparer.Ordinal))
-                if (!byUser.ContainsKey(key)) work.Add(new UserWork(key, [], end, TakeState: true));
+                if (!byUser.ContainsKey(key)) work.Add(new UserWork(key, [], end, TakeState: true, Continues: true));
         return _inFlight = new PartitionRound(Partition, records, work, deadLetters, checkpoint, ticks);
     }
 

@@ -9,9 +9,11 @@ namespace StreamPersonalization.Core.Shards;
 /// a tick (a timer came due) or, with <see cref="TakeState"/>, a checkpoint barrier.
 /// </summary>
 /// <param name="TakeState">The round ends in a checkpoint: answer with the state to write if it changed since the last one.</param>
-public sealed record UserWork(string Key, IReadOnlyList<AcceptedEvent> Events, long WatermarkEndMs, bool TakeState)
+/// <param name="Continues">The user changed since the partition's last checkpoint in this epoch: the work continues
+/// state only its worker holds (not the store), so a worker that would have to load it must refuse the work.</param>
+public sealed record UserWork(string Key, IReadOnlyList<AcceptedEvent> Events, long WatermarkEndMs, bool TakeState, bool Continues = false)
 {
-    public override string ToString() => $"UserWork({Key}, {Events.Count} events, wm {WatermarkEndMs}{(TakeState ? ", take state" : "")})";
+    public override string ToString() => $"UserWork({Key}, {Events.Count} events, wm {WatermarkEndMs}{(TakeState ? ", take state" : "")}{(Continues ? ", continues" : "")})";
 }
 
 /// <summary>A user's answer to its <see cref="UserWork"/>: what the partition merges into its outputs, counters and checkpoint.</summary>

@@ -155,6 +155,15 @@ internal sealed class PartitionDriver
                 Lose($"a user refused the round: {refused.Refusal.Reason}, {refused.Refusal.Error}");
                 return;
             }
+            if (error is UserRoundFailedException { Refusal.Reason: UserRoundRefusal.StateLost } lost)
+            {
+                // A user actor stopped before the checkpoint (its shard moved, or it crashed). Nothing of this round
+                // applied; the published rounds are re-derived, muted, and this one runs again.
+                _log.Info("Partition {0}/{1}: user {2} lost its uncheckpointed state; replaying {3} records since the checkpoint at {4}",
+                    Topic, Partition, lost.Refusal.Key, _rewind.HeldRecords, _committed?.ToString() ?? "the beginning");
+                Rewind(muteCompleted: true, then: round, attemptDelay: false);
+                return;
+            }
             _log.Warning("Partition {0}/{1}: round at offset {2} failed ({3}); starting again from the checkpoint at {4}",
                 Topic, Partition, round.Records.Count > 0 ? round.Records[0].Offset : _next, error.Message, _committed?.ToString() ?? "the beginning");
             Rewind(muteCompleted: false, then: round, attemptDelay: true);

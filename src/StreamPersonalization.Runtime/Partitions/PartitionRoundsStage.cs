@@ -25,13 +25,16 @@ public sealed class PartitionRoundsStage : GraphStage<FlowShape<PartitionEvent, 
     private readonly PartitionRoundsOptions _options;
     private readonly TimeProvider _time;
     private readonly Action<int, long>? _committed;
+    private readonly Action<int>? _assigned;
 
     /// <param name="rounds">A fresh <see cref="PartitionRounds"/> for a newly assigned partition.</param>
     /// <param name="committed">Told (on the stage's thread) each partition's committed next offset.</param>
+    /// <param name="assigned">Told (on the stage's thread) each newly assigned partition, before its checkpoint loads
+    /// (the node places the partition's user shard on itself there).</param>
     public PartitionRoundsStage(string topic, Func<int, PartitionRounds> rounds, ICheckpointStore store, IUserRounds users, PartitionRoundsOptions? options = null,
-        TimeProvider? time = null, Action<int, long>? committed = null)
+        TimeProvider? time = null, Action<int, long>? committed = null, Action<int>? assigned = null)
     {
-        (_topic, _rounds, _store, _users, _committed) = (topic, rounds, store, users, committed);
+        (_topic, _rounds, _store, _users, _committed, _assigned) = (topic, rounds, store, users, committed, assigned);
         _options = (options ?? new PartitionRoundsOptions()).Validate();
         _time = time ?? TimeProvider.System;
         Shape = new FlowShape<PartitionEvent, RoundOutputs>(In, Out);
@@ -86,6 +89,7 @@ public sealed class PartitionRoundsStage : GraphStage<FlowShape<PartitionEvent, 
                         _post, _callbacks, Log, _stage._time);
                     _partitions[e.Partition] = driver;
                     Log.Info("Partition {0}/{1} assigned: loading its checkpoint", _stage._topic, e.Partition);
+                    _stage._assigned?.Invoke(e.Partition);
                     driver.Start();
                     break;
                 case PartitionRecords records when driver is not null:

@@ -17,7 +17,7 @@ public sealed class RuntimeMessageSerializer(ExtendedActorSystem system) : Seria
 
     private const string GetNodeStatusManifest = "GetNodeStatus/1";
     private const string NodeStatusManifest = "NodeStatus/1";
-    private const string UserRoundManifest = "UserRound/1";
+    private const string UserRoundManifest = "UserRound/2";   // 2: carries UserWork.Continues
     private const string UserRoundResultManifest = "UserRoundResult/1";
     private const string UserRoundFailedManifest = "UserRoundFailed/2";   // 2: carries the refusal reason
     private const string StopUserManifest = "StopUser/1";

@@ -22,6 +22,7 @@ internal static class UserRoundCodec
         w.Write(m.Work.Key);
         w.Write(m.Work.WatermarkEndMs);
         w.Write(m.Work.TakeState);
+        w.Write(m.Work.Continues);
         w.Write(m.Work.Events.Count);
         foreach (var a in m.Work.Events)
         {
@@ -38,13 +39,14 @@ internal static class UserRoundCodec
         var key = r.ReadString();
         var end = r.ReadInt64();
         var takeState = r.ReadBoolean();
+        var continues = r.ReadBoolean();
         var events = new AcceptedEvent[r.ReadInt32()];
         for (var i = 0; i < events.Length; i++)
         {
             long offset = r.ReadInt64(), before = r.ReadInt64(), after = r.ReadInt64();
             events[i] = new AcceptedEvent(ReadEvent(r), offset, before, after);
         }
-        return new UserRound(partition, epoch, expected, new UserWork(key, events, end, takeState));
+        return new UserRound(partition, epoch, expected, new UserWork(key, events, end, takeState, continues));
     }
 
     public static void Write(BinaryWriter w, UserRoundResult m)

@@ -14,6 +14,7 @@ namespace StreamPersonalization.Runtime.Users;
 /// <code>
 ///                 UserRound                 state loaded
 ///   (unloaded) ─────────────▶ Loading ───────────────────▶ Running ◀──────────────────────────┐
+///      │ round continuing state no incarnation here held (hand-off, crash): refused (StateLost)  │
 ///     ▲  ▲                     │                            │ │ │ round of a newer epoch:      │
 ///     │  └── load failed, ─────┘                            │ │ │ state dropped ─▶ Loading     │
 ///     │      restore threw:                                 │ │ │ round of an older epoch:     │
@@ -55,6 +56,11 @@ public sealed class UserActor : UntypedActor, IWithStash
     /// <summary>Rounds that reached an actor already passivating and went back to the region (process-wide, for metrics and tests).</summary>
     public static long RoundsBounced => Interlocked.Read(ref s_roundsBounced);
 
+    private static readonly long[] s_refusals = new long[Enum.GetValues<UserRoundRefusal>().Length];
+
+    /// <summary>Rounds refused for <paramref name="reason"/> by this process's user actors (metrics and tests).</summary>
+    public static long Refusals(UserRoundRefusal reason) => Interlocked.Read(ref s_refusals[(int)reason]);
+
     public static Props Props(string key, UserActorSettings settings) => Akka.Actor.Props.Create(() => new UserActor(key, settings));
 
     /// <summary>Unloaded: nothing in memory until a round says for which epoch to load.</summary>
@@ -83,7 +89,16 @@ public sealed class UserActor : UntypedActor, IWithStash
     private void Load(UserRound round)
     {
         _worker.Forget();
+        _loadedEpoch = long.MinValue;
         _newestEpoch = round.Epoch;
+        if (round.Work.Continues)
+        {
+            // The partition holds this user changed since its checkpoint, in this epoch: that state lived in an
+            // incarnation that is gone (hand-off, crash). Loading the store's older row would silently lose it.
+            Refuse(round, Sender, UserRoundRefusal.StateLost, "the state this round continues is not in memory (the actor was stopped before its checkpoint)");
+            Become(OnReceive);
+            return;
+        }
         var sender = Sender;
         _loader.LoadAsync(round.Partition, _worker.Key, round.ExpectedNextOffset).PipeTo(Self,
             success: state => new StateLoaded(round, sender, state),
@@ -168,6 +183,7 @@ public sealed class UserActor : UntypedActor, IWithStash
     private void Drop(UserRound round, IActorRef replyTo, UserRoundRefusal reason, string error)
     {
         _worker.Forget();
+        _loadedEpoch = long.MinValue;
         Refuse(round, replyTo, reason, error);
         Become(OnReceive);
         Stash.UnstashAll();
@@ -175,6 +191,7 @@ public sealed class UserActor : UntypedActor, IWithStash
 
     private void Refuse(UserRound round, IActorRef replyTo, UserRoundRefusal reason, string error)
     {
+        Interlocked.Increment(ref s_refusals[(int)reason]);
         _log.Warning("User {0} of partition {1}, epoch {2:x}: round refused ({3}: {4})", _worker.Key, round.Partition, round.Epoch, reason, error);
         replyTo.Tell(new UserRoundFailed(round.Partition, round.Epoch, _worker.Key, reason, error));
     }

@@ -42,6 +42,10 @@ public enum UserRoundRefusal : byte
 
     /// <summary>The user's state could not be restored or the work threw; the actor dropped its state (the partition rewinds).</summary>
     Failed = 3,
+
+    /// <summary>The work continues state this incarnation never held (the actor was stopped uncheckpointed: a shard
+    /// hand-off, a crash); nothing was applied. The partition replays from its checkpoint, the published rounds muted.</summary>
+    StateLost = 4,
 }
 
 /// <summary>The shard's stop message for a user actor (passivation and hand-off).</summary>

@@ -100,7 +100,7 @@ public sealed class PartitionRoundsTests
         private readonly Dictionary<string, (UserWorker Worker, long Epoch)> _workers = new(StringComparer.Ordinal);
 
         public IReadOnlyList<UserWorkResult> Answer(PartitionRound round, long epoch, RoundsScenario.Store store) =>
-            round.Work.OrderBy(_ => rng.Next()).Select(w => Worker(w.Key, epoch, store).Run(w)).ToList();
+            round.Work.OrderBy(_ => rng.Next()).Select(w => Worker(w.Key, w.Continues, epoch, store).Run(w)).ToList();
 
         // Passivation: some clean users leave memory and reload their committed row on their next work.
         public void Passivate()
@@ -108,9 +108,10 @@ public sealed class PartitionRoundsTests
             foreach (var key in _workers.Where(kv => !kv.Value.Worker.DirtySinceCheckpoint && rng.Next(3) == 0).Select(kv => kv.Key).ToList()) _workers.Remove(key);
         }
 
-        private UserWorker Worker(string key, long epoch, RoundsScenario.Store store)
+        private UserWorker Worker(string key, bool continues, long epoch, RoundsScenario.Store store)
         {
             if (_workers.TryGetValue(key, out var known) && known.Epoch == epoch && (known.Worker.Entity is not null || known.Worker.DirtySinceCheckpoint)) return known.Worker;
+            Assert.False(continues, $"{key} continues state since the checkpoint, but its worker is gone");
             var w = new UserWorker(key, processor, () => RoundsScenario.Experiments);
             w.Restore(store.Rows.GetValueOrDefault(key));
             _workers[key] = (w, epoch);

@@ -282,4 +282,23 @@ public sealed class PartitionRoundsStageTests : Akka.TestKit.Xunit2.TestKit, IAs
         pub.SendComplete();
         await done.WaitAsync(TimeSpan.FromSeconds(10));
     }
+
+    [Fact]
+    public async Task Stage_UsersLosingUncheckpointedState_ReplayMuted_EqualsUserShard()
+    {
+        var options = RoundsScenario.Options(null);
+        var log = RoundsScenario.Log(29, 6_000);
+        var users = new WorkerRounds(_store, new UserProcessor(options, RoundsScenario.Catalog), 29) { CrashShare = 0.002 };
+        var sink = new AckingSink(29);
+        var events = new List<PartitionEvent> { new PartitionAssigned(0, null) };
+        events.AddRange(PartitionEvents.Batches(log, 800, 29));
+        events.Add(new PartitionRevoked(0));
+
+        await Source.From(events).Via(Stage(options, users, Options())).RunWith(sink.Sink, Sys.Materializer()).WaitAsync(TimeSpan.FromSeconds(60));
+
+        _output.WriteLine($"{users.StateLost} rounds refused for lost state, {users.Rounds} rounds");
+        Assert.True(users.StateLost >= 3, "some workers should have vanished while dirty and been noticed");
+        var (ends, checkpoints) = PartitionEvents.CheckpointEvery(log.Count, CheckpointEvery);
+        RoundsScenario.AssertSame(RoundsScenario.RunShard(log, options, ends, checkpoints), (sink.Outputs, _store.Scenario));   // nothing published twice
+    }
 }

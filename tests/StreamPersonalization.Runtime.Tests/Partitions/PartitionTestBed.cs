@@ -75,7 +75,10 @@ internal sealed class WorkerRounds(ICheckpointStore store, UserProcessor process
     /// <summary>Which rounds (numbered from 1 in the order they arrive) fail as a timeout would.</summary>
     public Func<int, bool>? FailRound;
 
-    public int Rounds, FailedRounds;
+    public int Rounds, FailedRounds, StateLost;
+
+    /// <summary>Share of answered users whose worker then vanishes even if dirty (a crash or hand-off; 0..1).</summary>
+    public double CrashShare;
 
     public async Task<UserWorkResult[]> RunAsync(PartitionRound round, long epoch, long? expectedNextOffset, CancellationToken ct = default)
     {
@@ -88,6 +91,11 @@ internal sealed class WorkerRounds(ICheckpointStore store, UserProcessor process
             var work = round.Work[i];
             if (!_workers.TryGetValue(work.Key, out var known) || known.Epoch != epoch || known.Worker.Entity is null && !known.Worker.DirtySinceCheckpoint)
             {
+                if (work.Continues)
+                {
+                    Interlocked.Increment(ref StateLost);
+                    throw new UserRoundFailedException(new UserRoundFailed(round.Partition, epoch, work.Key, UserRoundRefusal.StateLost, "worker gone"));
+                }
                 byte[]? row;
                 try { row = await store.LoadOwnedEntityAsync(CheckpointStoreUserStateLoader.Scope, round.Partition, work.Key, expectedNextOffset, ct); }
                 catch (CheckpointConflictException e) { throw new UserRoundFailedException(new UserRoundFailed(round.Partition, epoch, work.Key, UserRoundRefusal.Fenced, e.Message)); }
@@ -100,7 +108,7 @@ internal sealed class WorkerRounds(ICheckpointStore store, UserProcessor process
         }
         lock (_rng)
             foreach (var (key, w) in _workers)
-                if (!w.Worker.DirtySinceCheckpoint && _rng.Next(4) == 0) _workers.TryRemove(key, out _);
+                if (!w.Worker.DirtySinceCheckpoint && _rng.Next(4) == 0 || _rng.NextDouble() < CrashShare) _workers.TryRemove(key, out _);
         return results;
     }
 }

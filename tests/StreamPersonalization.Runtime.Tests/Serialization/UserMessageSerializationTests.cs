@@ -48,6 +48,7 @@ public sealed class UserMessageSerializationTests
     {
         var samples = Samples();
         Assert.Contains(samples, s => s.Result.Result.Outputs.OfType<SessionClosedOutput>().Any());
+        Assert.Contains(samples, s => s.Round.Work.Continues);
         Assert.Contains(samples, s => s.Result.Result.DeltaOps.Count > 0);
         Assert.Contains(samples, s => s.Result.Result.Duplicates.Count > 0);
         Assert.Contains(samples, s => s.Result.Result.Write?.State is not null);
@@ -62,8 +63,8 @@ public sealed class UserMessageSerializationTests
             {
                 var back = Assert.IsType<UserRound>(RoundTrip(a, round));
                 Assert.Equal(round.Work.Events, back.Work.Events);   // every event field (records compare by value)
-                Assert.Equal((round.Partition, round.Epoch, round.ExpectedNextOffset, round.Work.Key, round.Work.WatermarkEndMs, round.Work.TakeState),
-                    (back.Partition, back.Epoch, back.ExpectedNextOffset, back.Work.Key, back.Work.WatermarkEndMs, back.Work.TakeState));
+                Assert.Equal((round.Partition, round.Epoch, round.ExpectedNextOffset, round.Work.Key, round.Work.WatermarkEndMs, round.Work.TakeState, round.Work.Continues),
+                    (back.Partition, back.Epoch, back.ExpectedNextOffset, back.Work.Key, back.Work.WatermarkEndMs, back.Work.TakeState, back.Work.Continues));
                 var x = result.Result;
                 var y = Assert.IsType<UserRoundResult>(RoundTrip(a, result)).Result;
                 Assert.Equal(x.Outputs, y.Outputs);

@@ -158,10 +158,12 @@ public sealed class UserActorTests : TestKit
         Assert.True(second.Dirty);
 
         // A new epoch (the partition restarted from its checkpoint): the actor drops what it holds and reloads.
+        rounds.Restore(null, []);
         await Send(2, epoch: 2, checkpoint: false);
         Assert.Equal(2, loader.Loads);
         loader.CommittedOffset = 99;                   // another owner moved the partition on: loads are fenced
         var loads = loader.Loads;
+        rounds.Restore(null, []);                      // epoch 3: this partition restarts too, expecting offset 3
         var fenced = await Assert.ThrowsAsync<UserRoundFailedException>(() =>
             client.RunAsync(rounds.Plan([Click(3, "u", t0 + 3_000)], false), epoch: 3, expectedNextOffset: 3).WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(UserRoundRefusal.Fenced, fenced.Refusal.Reason);   // the partition learns it lost ownership; no retry loop
@@ -272,6 +274,28 @@ public sealed class UserActorTests : TestKit
         _output.WriteLine($"{found.Count} poison records, {loader.Loads} loads");
         Assert.True(found.Count >= 3, $"several of the chosen events should have thrown ({found.Count})");
         RoundsScenario.AssertSame(RoundsScenario.RunShard(log, RoundsScenario.Options(null), ends, checkpoints, found), actors);
+    }
+
+    [Fact]
+    public async Task UserActor_RoundContinuingStateItNeverHeld_IsRefusedAsStateLost_WithoutLoading()
+    {
+        var options = RoundsScenario.Options(null);
+        var loader = new MemoryUserStateLoader(new RoundsScenario.Store());
+        var region = await StartRegionAsync(options, loader, passivateAfter: TimeSpan.Zero);
+        var client = new UserRoundClient(Sys, region, TimeSpan.FromMilliseconds(10));
+        var t0 = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        var round = new PartitionRounds(0, options, experiments: false).Plan([Click(0, "u", t0)], checkpoint: false);
+
+        // The partition holds "u" changed since its checkpoint, but this incarnation never held that state (the one
+        // that did was handed off or crashed): answering from the store's older row would lose it silently.
+        var continuing = new PartitionRound(0, round.Records, [round.Work[0] with { Continues = true }], [], false, 0);
+        var lost = await Assert.ThrowsAsync<UserRoundFailedException>(() => client.RunAsync(continuing, 1, null).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(UserRoundRefusal.StateLost, lost.Refusal.Reason);
+        Assert.Equal(0, loader.Loads);
+
+        // The partition's answer: a new epoch from its checkpoint, where nothing continues.
+        Assert.NotNull((await client.RunAsync(round, 2, null).WaitAsync(TimeSpan.FromSeconds(10))).Single());
+        Assert.Equal(1, loader.Loads);
     }
 
     private static InputRecord Click(long offset, string user, long ts) => new("clickstream", 0, offset, Encoding.UTF8.GetBytes(user),
