@@ -1,5 +1,6 @@
 using Akka.Event;
 using StreamPersonalization.Core.Checkpoints;
+using StreamPersonalization.Core.Experiments.Alerts;
 using StreamPersonalization.Core.Shards;
 using StreamPersonalization.Runtime.Ingest;
 using StreamPersonalization.Runtime.Users;
@@ -53,15 +54,20 @@ internal sealed class PartitionDriver
     private CheckpointBatch? _pendingBatch;   // built but not committed: retried as it is (its state was taken)
     private PartitionRevoked? _revoked;
     private int _attempt;
+    private readonly DataQualityMonitor? _dataQuality;
 
     /// <summary>What the driver tells the stage.</summary>
-    internal sealed record Callbacks(Action<RoundOutputs> Emit, Func<bool> MayStartRound, Action<PartitionDriver> Finished, Action<PartitionDriver, long> Committed);
+    internal sealed record Callbacks(Action<RoundOutputs> Emit, Func<bool> MayStartRound, Action<PartitionDriver> Finished, Action<PartitionDriver, long> Committed,
+        Action<PartitionDriver, Alert> Alert);
 
     public PartitionDriver(int partition, string topic, PartitionRounds rounds, PartitionRoundsOptions options, ICheckpointStore store, IUserRounds users,
         Action<Action> post, Callbacks callbacks, ILoggingAdapter log, TimeProvider time)
     {
         (Partition, Topic, _rounds, _options, _store, _users, _post, _to, _log, _time) = (partition, topic, rounds, options, store, users, post, callbacks, log, time);
         _lastCheckpointTicks = time.GetTimestamp();
+        // In memory only: after a restart a still-bad ratio raises the same alert id again (episode 1), which
+        // downstream de-duplication absorbs.
+        _dataQuality = options.DataQuality is { } dq ? new DataQualityMonitor($"{topic}/{partition}", dq) : null;
     }
 
     public int Partition { get; }
@@ -237,6 +243,12 @@ internal sealed class PartitionDriver
         _sinceCheckpoint = 0;
         _lastCheckpointTicks = _time.GetTimestamp();
         _to.Committed(this, batch.NextOffset);
+        if (_dataQuality is not null)
+            foreach (var alert in _dataQuality.Observe(DataQualitySample.From(_rounds.Counters, batch.NextOffset, _rounds.WatermarkMs == long.MinValue ? null : _rounds.WatermarkMs)))
+            {
+                _log.Warning("Data-quality alert {0} on {1}/{2}: {3}", alert.Id, Topic, Partition, alert.Message);
+                _to.Alert(this, alert);
+            }
         _log.Debug("Partition {0}/{1}: checkpoint committed at offset {2} ({3} users)", Topic, Partition, batch.NextOffset, batch.Entities.Count);
         _phase = Phase.Ready;
         if (_revoked is not null && _queue.Count == 0 && _replay.Count == 0) { Finish(); return; }

@@ -32,6 +32,10 @@ public sealed class PartitionRoundsOptions
     /// <value>Default null; the node sets its <c>Kafka:ExperimentStatsTopic</c>.</value>
     public string? ExperimentStatsTopic { get; init; }
 
+    /// <summary>Invalid- and late-event ratios watched over each partition's last checkpoints (null: no data-quality alerts).</summary>
+    /// <value>Default null; the node sets its <c>Alerts:DataQuality</c>.</value>
+    public Core.Experiments.Alerts.DataQualityOptions? DataQuality { get; init; }
+
     /// <summary>First wait before retrying the store or a failed round; doubled per attempt up to <see cref="RetryMax"/>.</summary>
     /// <value>Default 100 ms.</value>
     public TimeSpan RetryMin { get; init; } = TimeSpan.FromMilliseconds(100);

@@ -26,15 +26,17 @@ public sealed class PartitionRoundsStage : GraphStage<FlowShape<PartitionEvent, 
     private readonly TimeProvider _time;
     private readonly Action<int, long>? _committed;
     private readonly Action<int>? _assigned;
+    private readonly Action<int, Core.Experiments.Alerts.Alert>? _alerts;
 
     /// <param name="rounds">A fresh <see cref="PartitionRounds"/> for a newly assigned partition.</param>
     /// <param name="committed">Told (on the stage's thread) each partition's committed next offset.</param>
     /// <param name="assigned">Told (on the stage's thread) each newly assigned partition, before its checkpoint loads
     /// (the node places the partition's user shard on itself there).</param>
+    /// <param name="alerts">Told (on the stage's thread) each data-quality alert raised at a partition's checkpoint.</param>
     public PartitionRoundsStage(string topic, Func<int, PartitionRounds> rounds, ICheckpointStore store, IUserRounds users, PartitionRoundsOptions? options = null,
-        TimeProvider? time = null, Action<int, long>? committed = null, Action<int>? assigned = null)
+        TimeProvider? time = null, Action<int, long>? committed = null, Action<int>? assigned = null, Action<int, Core.Experiments.Alerts.Alert>? alerts = null)
     {
-        (_topic, _rounds, _store, _users, _committed, _assigned) = (topic, rounds, store, users, committed, assigned);
+        (_topic, _rounds, _store, _users, _committed, _assigned, _alerts) = (topic, rounds, store, users, committed, assigned, alerts);
         _options = (options ?? new PartitionRoundsOptions()).Validate();
         _time = time ?? TimeProvider.System;
         Shape = new FlowShape<PartitionEvent, RoundOutputs>(In, Out);
@@ -69,7 +71,8 @@ public sealed class PartitionRoundsStage : GraphStage<FlowShape<PartitionEvent, 
         public override void PreStart()
         {
             _post = GetAsyncCallback<Action>(action => action());
-            _callbacks = new PartitionDriver.Callbacks(Emit, () => _outgoing.Count < _stage._options.MaxPendingOutputs, Finished, (d, next) => _stage._committed?.Invoke(d.Partition, next));
+            _callbacks = new PartitionDriver.Callbacks(Emit, () => _outgoing.Count < _stage._options.MaxPendingOutputs, Finished,
+                (d, next) => _stage._committed?.Invoke(d.Partition, next), (d, alert) => _stage._alerts?.Invoke(d.Partition, alert));
             var tick = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(10).Ticks, _stage._options.CheckpointInterval.Ticks / 4));
             ScheduleRepeatedly("checkpoint-interval", tick);
             Pull(_stage.In);

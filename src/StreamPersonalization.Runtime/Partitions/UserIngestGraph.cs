@@ -33,6 +33,10 @@ public sealed record UserIngestSettings(ConsumerConfig Consumer, string Topic, O
     /// <summary>Told each partition's committed next offset (metrics, readiness, tests).</summary>
     public Action<int, long>? Committed { get; init; }
 
+    /// <summary>Where data-quality alerts go (null: not published).</summary>
+    /// <value>Default null; the node sets its <c>Kafka:AlertsTopic</c>.</value>
+    public string? AlertsTopic { get; init; }
+
     /// <summary>Told each partition assigned to this node, before its checkpoint loads.</summary>
     public Action<int>? Assigned { get; init; }
 }
@@ -81,8 +85,23 @@ public static class UserIngestGraph
         }
 
         var source = new KafkaSourceStage(settings.Consumer, settings.Topic, StartOffset, settings.Source);
+        // Alerts are not covered by the checkpoint (as before): sent as they are raised, keyed by alert, id as record id.
+        void Alert(int partition, Core.Experiments.Alerts.Alert alert)
+        {
+            if (settings.AlertsTopic is not { } topic) return;
+            settings.Producer.Produce(topic, new Message<byte[], byte[]>
+            {
+                Key = System.Text.Encoding.UTF8.GetBytes(alert.Key),
+                Value = Core.Experiments.Alerts.AlertJson.ToUtf8(alert),
+                Headers = new Headers { { OutputMessages.RecordIdHeader, System.Text.Encoding.UTF8.GetBytes(alert.Id) } },
+            }, report =>
+            {
+                if (report.Error.IsError) log.Warning("Data-quality alert {0} of partition {1} not delivered: {2}", alert.Id, partition, report.Error.Reason);
+            });
+        }
+
         var rounds = new PartitionRoundsStage(settings.Topic, settings.Rounds, settings.Store, settings.Users, settings.Partitions,
-            committed: settings.Committed, assigned: Place);
+            committed: settings.Committed, assigned: Place, alerts: Alert);
         var sink = new ProducerSinkStage(settings.Producer, settings.Outputs, settings.MaxOutputsInFlight);
         var (control, done) = Source.FromGraph(source).Via(rounds).ToMaterialized(Sink.FromGraph(sink), Keep.Both).Run(system.Materializer());
         return new UserIngest(control, done);

@@ -301,4 +301,37 @@ public sealed class PartitionRoundsStageTests : Akka.TestKit.Xunit2.TestKit, IAs
         var (ends, checkpoints) = PartitionEvents.CheckpointEvery(log.Count, CheckpointEvery);
         RoundsScenario.AssertSame(RoundsScenario.RunShard(log, options, ends, checkpoints), (sink.Outputs, _store.Scenario));   // nothing published twice
     }
+
+    [Fact]
+    public async Task Stage_DataQualityAlerts_AreRaisedAtTheSameCheckpointsAsFromUserShardsCounters()
+    {
+        var options = RoundsScenario.Options(null);
+        var log = RoundsScenario.Log(30, 6_000);
+        var quality = new Core.Experiments.Alerts.DataQualityOptions { WindowCheckpoints = 3, MinimumRecords = 500, InvalidWarningRatio = 0.01, LateWarningRatio = 0.005 };
+        var users = new WorkerRounds(_store, new UserProcessor(options, RoundsScenario.Catalog), 30);
+        var alerts = new List<string>();
+        var events = new List<PartitionEvent> { new PartitionAssigned(0, null) };
+        events.AddRange(PartitionEvents.Batches(log, 800, 30));
+        events.Add(new PartitionRevoked(0));
+        var stage = new PartitionRoundsStage("clickstream", p => new PartitionRounds(p, options, experiments: true), _store, users,
+            new PartitionRoundsOptions
+            {
+                MaxRoundRecords = 300, CheckpointMaxRecords = CheckpointEvery, CheckpointInterval = TimeSpan.FromHours(1), DataQuality = quality,
+            }, alerts: (_, a) => alerts.Add($"{a.Id} {a.Message}"));
+        await Source.From(events).Via(stage).RunWith(new AckingSink(30).Sink, Sys.Materializer()).WaitAsync(TimeSpan.FromSeconds(60));
+
+        // The reference: the same monitor over UserShard's counters at the same checkpoint offsets.
+        var shard = new UserShard(0, options, RoundsScenario.Catalog, new ListShardOutput(), experiments: RoundsScenario.Experiments);
+        var monitor = new Core.Experiments.Alerts.DataQualityMonitor("clickstream/0", quality);
+        var expected = new List<string>();
+        var from = 0;
+        foreach (var end in PartitionEvents.CheckpointEvery(log.Count, CheckpointEvery).Ends)
+        {
+            for (; from < end; from++) shard.Process(log[from]);
+            var watermark = shard.WatermarkMs == long.MinValue ? (long?)null : shard.WatermarkMs;
+            expected.AddRange(monitor.Observe(Core.Experiments.Alerts.DataQualitySample.From(shard.Counters, end, watermark)).Select(a => $"{a.Id} {a.Message}"));
+        }
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected, alerts);
+    }
 }
