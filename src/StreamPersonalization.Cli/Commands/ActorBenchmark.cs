@@ -112,7 +112,7 @@ internal static class ActorBenchmark
         return (messages.Sum(), users.Sum(u => u.Count));
     }
 
-    private static List<InputRecord>[] Logs(int records, int partitions, int users)
+    internal static List<InputRecord>[] Logs(int records, int partitions, int users)
     {
         var logs = Enumerable.Range(0, partitions).Select(_ => new List<InputRecord>()).ToArray();
         foreach (var r in new ClickstreamGenerator(new ClickstreamGeneratorOptions { Users = users, BadRecordShare = 0 }).Generate(records))

@@ -25,7 +25,7 @@ internal static class BenchCommand
         var actorRecords = new Option<int>("--actor-records") { Description = "Records pushed through the sharded user actors for (a′).", DefaultValueFactory = _ => 1_000_000 };
         var actorPartitions = new Option<int>("--actor-partitions") { Description = "Partitions running rounds at once for (a′).", DefaultValueFactory = _ => 8 };
         var actorBatch = new Option<int>("--actor-batch") { Description = "Records per round for (a′).", DefaultValueFactory = _ => 5_000 };
-        var only = new Option<string?>("--only") { Description = "Run one part: engine, privacy (with engine), actors, e2e, memory, assign or http; or scale (node processes; only when asked for)." };
+        var only = new Option<string?>("--only") { Description = "Run one part: engine, privacy (with engine), actors (with graph), graph, e2e, memory, assign or http; or scale (node processes; only when asked for)." };
         var command = new Command("bench", "Benchmarks: engine-only events/s, end-to-end events/s (embedded Kafka + SQLite), bytes per user entity.")
         {
             engineEvents, actorRecords, actorPartitions, actorBatch, e2eRecords, e2ePartitions, memoryUsers, assignCalls, httpRate, httpSeconds, httpUsers, httpGeneratorProcess, only,
@@ -40,6 +40,7 @@ internal static class BenchCommand
             var engineRate = part is null or "engine" or "privacy" ? EngineBenchmark.Run(settings, parse.GetValue(engineEvents), table) : 0;
             if (part is null or "privacy") PrivacyBenchmark.Run(settings, parse.GetValue(engineEvents) / 2, engineRate, table);
             if (part is null or "actors") await ActorBenchmark.RunAsync(settings, parse.GetValue(actorRecords), parse.GetValue(actorPartitions), parse.GetValue(actorBatch), table);
+            if (part is null or "actors" or "graph") await GraphBenchmark.RunAsync(settings, parse.GetValue(actorRecords), parse.GetValue(actorPartitions), parse.GetValue(actorBatch), table);
             if (part is null or "memory") MemoryBenchmark.Run(settings, parse.GetValue(memoryUsers), table);
             if (part is null or "assign") AssignmentBenchmark.Run(Path.Combine("config", "experiments.yaml"), parse.GetValue(assignCalls), table);
             if (part is null or "http") await HttpAssignmentBenchmark.RunAsync(settings, parse.GetValue(httpRate), TimeSpan.FromSeconds(parse.GetValue(httpSeconds)), parse.GetValue(httpUsers), !parse.GetValue(httpGeneratorProcess), table, ct);
