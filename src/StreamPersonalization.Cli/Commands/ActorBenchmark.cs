@@ -92,7 +92,7 @@ internal static class ActorBenchmark
 
     private static async Task<(long Messages, int Users)> RunPartitions(List<InputRecord>[] logs, ShardOptions options, int batch, Func<PartitionRound, long, Task<UserWorkResult[]>> answer)
     {
-        var epoch = Random.Shared.NextInt64();
+        var epoch = Runtime.Partitions.PartitionEpoch.Next();   // newer than the warm-up's: actors refuse older epochs
         var users = new HashSet<string>[logs.Length];
         var messages = await Task.WhenAll(logs.Select(async (log, p) =>
         {

@@ -37,7 +37,7 @@ public sealed class UserActor : UntypedActor, IWithStash
     private readonly IUserStateLoader _loader;
     private readonly Func<ActorSystem, IActorRef> _regionOf;
     private IActorRef? _bounceTo;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private ILoggingAdapter? _log;   // made on first use: an adapter per resident actor would cost hundreds of bytes each
     private long _loadedEpoch = long.MinValue;   // the epoch the state in memory belongs to (Running only)
     private long _newestEpoch = long.MinValue;   // the newest epoch any round has named
 
@@ -192,7 +192,7 @@ public sealed class UserActor : UntypedActor, IWithStash
     private void Refuse(UserRound round, IActorRef replyTo, UserRoundRefusal reason, string error)
     {
         Interlocked.Increment(ref s_refusals[(int)reason]);
-        _log.Warning("User {0} of partition {1}, epoch {2:x}: round refused ({3}: {4})", _worker.Key, round.Partition, round.Epoch, reason, error);
+        (_log ??= Context.GetLogger()).Warning("User {0} of partition {1}, epoch {2:x}: round refused ({3}: {4})", _worker.Key, round.Partition, round.Epoch, reason, error);
         replyTo.Tell(new UserRoundFailed(round.Partition, round.Epoch, _worker.Key, reason, error));
     }
 
