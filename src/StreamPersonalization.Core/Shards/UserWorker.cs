@@ -83,6 +83,9 @@ public sealed class UserWorker
         return fx.Result(Key, entity?.ScheduledDueMs ?? long.MaxValue, write);
     }
 
+    /// <summary>The state held now, serialized as a stored row would be (null: none).</summary>
+    public byte[]? Snapshot() => Entity is null ? null : UserStateSerializer.Serialize(Entity, _processor.Catalog);
+
     public override string ToString() => $"UserWorker({Key}{(Entity is null ? ", no state" : "")}{(_dirtySinceCheckpoint ? ", dirty" : "")})";
 
     /// <summary>What one round did, collected for its result.</summary>

@@ -21,6 +21,8 @@ public sealed class RuntimeMessageSerializer(ExtendedActorSystem system) : Seria
     private const string UserRoundResultManifest = "UserRoundResult/1";
     private const string UserRoundFailedManifest = "UserRoundFailed/2";   // 2: carries the refusal reason
     private const string StopUserManifest = "StopUser/1";
+    private const string GetUserStateManifest = "GetUserState/1";
+    private const string UserStateReplyManifest = "UserStateReply/1";
 
     public override int Identifier => Id;
 
@@ -32,6 +34,8 @@ public sealed class RuntimeMessageSerializer(ExtendedActorSystem system) : Seria
         UserRoundResult => UserRoundResultManifest,
         UserRoundFailed => UserRoundFailedManifest,
         StopUser => StopUserManifest,
+        GetUserState => GetUserStateManifest,
+        UserStateReply => UserStateReplyManifest,
         _ => throw new ArgumentException($"{nameof(RuntimeMessageSerializer)} has no format for {o.GetType()}", nameof(o)),
     };
 
@@ -63,6 +67,16 @@ public sealed class RuntimeMessageSerializer(ExtendedActorSystem system) : Seria
                     break;
                 case StopUser:
                     break;
+                case GetUserState g:
+                    w.Write(g.Partition);
+                    w.Write(g.Key);
+                    break;
+                case UserStateReply s:
+                    w.Write(s.Key);
+                    w.Write(s.Resident);
+                    w.Write(s.State is null ? -1 : s.State.Length);
+                    if (s.State is not null) w.Write(s.State);
+                    break;
                 default:
                     throw new ArgumentException($"{nameof(RuntimeMessageSerializer)} has no format for {obj.GetType()}", nameof(obj));
             }
@@ -81,8 +95,19 @@ public sealed class RuntimeMessageSerializer(ExtendedActorSystem system) : Seria
             UserRoundResultManifest => UserRoundCodec.ReadResult(r),
             UserRoundFailedManifest => UserRoundCodec.ReadFailed(r),
             StopUserManifest => StopUser.Instance,
+            GetUserStateManifest => new GetUserState(r.ReadInt32(), r.ReadString()),
+            UserStateReplyManifest => ReadStateReply(r),
             _ => throw new System.Runtime.Serialization.SerializationException($"Unknown manifest '{manifest}' for {nameof(RuntimeMessageSerializer)} (a newer node's message?)"),
         };
+    }
+
+    private static UserStateReply ReadStateReply(BinaryReader r)
+    {
+        var key = r.ReadString();
+        var resident = r.ReadBoolean();
+        var length = r.ReadInt32();
+        if (length < -1) throw new InvalidDataException($"UserStateReply for {key} has length {length}.");
+        return new UserStateReply(key, resident, length < 0 ? null : r.ReadBytes(length));
     }
 
     private static NodeStatus ReadNodeStatus(BinaryReader r)

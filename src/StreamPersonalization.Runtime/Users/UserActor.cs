@@ -80,6 +80,9 @@ public sealed class UserActor : UntypedActor, IWithStash
             case ReceiveTimeout:
                 Passivate();
                 break;
+            case GetUserState:
+                Sender.Tell(new UserStateReply(_worker.Key, Resident: false, null));
+                break;
             default:
                 Unhandled(message);
                 break;
@@ -131,6 +134,9 @@ public sealed class UserActor : UntypedActor, IWithStash
                 break;
             case ReceiveTimeout:
                 break;
+            case GetUserState:
+                Sender.Tell(new UserStateReply(_worker.Key, Resident: false, null));   // a read does not wait for a load
+                break;
             default:
                 Stash.Stash();
                 break;
@@ -149,6 +155,9 @@ public sealed class UserActor : UntypedActor, IWithStash
                 break;
             case UserRound round:
                 Run(round, Sender);
+                break;
+            case GetUserState:
+                Sender.Tell(new UserStateReply(_worker.Key, Resident: true, _worker.Snapshot()));
                 break;
             case ReceiveTimeout:
                 Passivate();
@@ -211,6 +220,9 @@ public sealed class UserActor : UntypedActor, IWithStash
                 Interlocked.Increment(ref s_roundsBounced);
                 // Buffered by the shard while this incarnation stops (the shard got Passivate before this bounce).
                 (_bounceTo ??= _regionOf(Context.System)).Forward(message);
+                break;
+            case GetUserState:
+                Sender.Tell(new UserStateReply(_worker.Key, Resident: true, _worker.Snapshot()));   // clean: equal to the stored row
                 break;
             case StopUser:
                 Context.Stop(Self);

@@ -48,6 +48,24 @@ public enum UserRoundRefusal : byte
     StateLost = 4,
 }
 
+/// <summary>
+/// Asks a user's actor, through the region from any node, for the state it holds now (the explanation route). An
+/// actor that holds nothing in memory answers <see cref="UserStateReply.Resident"/> false without loading: the caller
+/// then reads the committed row.
+/// </summary>
+/// <param name="Partition">The partition of the user's Kafka key (the shard).</param>
+/// <param name="Key">The (pseudonymised) user id (the entity).</param>
+public sealed record GetUserState(int Partition, string Key) : IRuntimeMessage
+{
+    public override string ToString() => $"GetUserState(p{Partition} {Key})";
+}
+
+/// <summary>A user actor's answer to <see cref="GetUserState"/>: its serialized state (null: it has none: never seen, erased, deleted).</summary>
+public sealed record UserStateReply(string Key, bool Resident, byte[]? State) : IRuntimeMessage
+{
+    public override string ToString() => $"UserStateReply({Key}, {(Resident ? $"resident, {State?.Length.ToString() ?? "no"} B" : "not resident")})";
+}
+
 /// <summary>The shard's stop message for a user actor (passivation and hand-off).</summary>
 public sealed class StopUser : IRuntimeMessage
 {

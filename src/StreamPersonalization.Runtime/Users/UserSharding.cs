@@ -32,6 +32,7 @@ public sealed class UserMessageExtractor : IMessageExtractor
     public string? EntityId(object message) => message switch
     {
         UserRound r => r.Work.Key,
+        GetUserState g => g.Key,
         _ => null,
     };
 
@@ -40,10 +41,16 @@ public sealed class UserMessageExtractor : IMessageExtractor
     public string? ShardId(object message) => message switch
     {
         UserRound r => UserSharding.ShardId(r.Partition),
+        GetUserState g => UserSharding.ShardId(g.Partition),
         _ => null,
     };
 
     // StartEntity carries no partition; users are only started by their partition's rounds.
     public string ShardId(string entityId, object? messageHint = null) =>
-        messageHint is UserRound r ? UserSharding.ShardId(r.Partition) : throw new ArgumentException($"User '{entityId}' can only be reached through its partition's rounds.");
+        messageHint switch
+        {
+            UserRound r => UserSharding.ShardId(r.Partition),
+            GetUserState g => UserSharding.ShardId(g.Partition),
+            _ => throw new ArgumentException($"User '{entityId}' can only be reached through its partition's rounds."),
+        };
 }

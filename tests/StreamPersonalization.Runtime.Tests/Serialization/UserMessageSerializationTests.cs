@@ -79,11 +79,20 @@ public sealed class UserMessageSerializationTests
             var failed = new UserRoundFailed(3, -7, "u/1", UserRoundRefusal.Unavailable, "store unavailable");
             foreach (var reason in Enum.GetValues<UserRoundRefusal>()) Assert.Equal(failed with { Reason = reason }, RoundTrip(a, failed with { Reason = reason }));
             Assert.Same(StopUser.Instance, RoundTrip(a, StopUser.Instance));
+            var ask = new GetUserState(5, "p:0123abcd");
+            Assert.Equal(ask, RoundTrip(a, ask));
+            var state = samples.Select(s => s.Result.Result.Write?.State).First(s => s is not null)!;
+            foreach (var reply in new[] { new UserStateReply("u/1", true, state), new UserStateReply("u/2", true, null), new UserStateReply("u/3", false, null), new UserStateReply("u/4", true, []) })
+            {
+                var back = Assert.IsType<UserStateReply>(RoundTrip(a, reply));
+                Assert.Equal((reply.Key, reply.Resident, reply.State is null), (back.Key, back.Resident, back.State is null));
+                Assert.Equal(reply.State, back.State);
+            }
 
             // Over remoting: b sends each message to an echo actor on a, which sends it back.
             a.ActorOf(Props.Create(() => new Echo()), "echo");
             var echo = await b.ActorSelection($"{TestNodes.AddressOf(a)}/user/echo").ResolveOne(TimeSpan.FromSeconds(10));
-            foreach (var message in samples.Take(200).SelectMany(s => new object[] { s.Round, s.Result }).Append(failed))
+            foreach (var message in samples.Take(200).SelectMany(s => new object[] { s.Round, s.Result }).Append(failed).Append(ask).Append(new UserStateReply("u/1", true, state)))
             {
                 var echoed = await echo.Ask<object>(message, TimeSpan.FromSeconds(10));
                 Assert.NotSame(message, echoed);

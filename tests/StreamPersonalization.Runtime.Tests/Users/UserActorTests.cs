@@ -298,6 +298,29 @@ public sealed class UserActorTests : TestKit
         Assert.Equal(1, loader.Loads);
     }
 
+    [Fact]
+    public async Task GetUserState_ThroughTheRegion_AnswersTheUnsavedStateHeld_AndNeverLoads()
+    {
+        var options = RoundsScenario.Options(null);
+        var loader = new MemoryUserStateLoader(new RoundsScenario.Store());
+        var region = await StartRegionAsync(options, loader, passivateAfter: TimeSpan.Zero);
+        var client = new UserRoundClient(Sys, region, TimeSpan.FromMilliseconds(10));
+        var query = new UserStateQuery(region, TimeSpan.FromSeconds(5));
+        var t0 = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        var rounds = new PartitionRounds(0, options, experiments: false);
+        var round = rounds.Plan([Click(0, "u", t0), Click(1, "u", t0 + 2_000)], checkpoint: false);
+        rounds.Complete(round, await client.RunAsync(round, 1, null).WaitAsync(TimeSpan.FromSeconds(10)));
+        var reference = new UserWorker("u", new UserProcessor(options, RoundsScenario.Catalog), null);
+        reference.Run(round.Work[0]);
+
+        var held = await query.AskAsync(0, "u");
+        Assert.True(held.Resident);
+        Assert.Equal(Convert.ToHexString(reference.Snapshot()!), Convert.ToHexString(held.State!));   // not yet in any checkpoint
+        var unknown = await query.AskAsync(0, "nobody");
+        Assert.False(unknown.Resident);
+        Assert.Equal(1, loader.Loads);                                                               // "u" once; the asks loaded nothing
+    }
+
     private static InputRecord Click(long offset, string user, long ts) => new("clickstream", 0, offset, Encoding.UTF8.GetBytes(user),
         Encoding.UTF8.GetBytes($$"""{"event_id":"e{{offset}}","user_id":"{{user}}","type":"click","ts":{{ts}}}"""), ts);
 }
