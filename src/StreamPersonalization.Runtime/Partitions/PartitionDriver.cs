@@ -53,7 +53,11 @@ internal sealed class PartitionDriver
     private long _lastCheckpointTicks;
     private CheckpointBatch? _pendingBatch;   // built but not committed: retried as it is (its state was taken)
     private PartitionRevoked? _revoked;
-    private int _attempt;
+    private int _attempt;                 // store retries of the current load or commit
+    private int _failures;                // rewinds after failures since the last commit (their back-off)
+    private bool _checkpointRead;         // the committed offset and shard state are known
+    private bool _deliveryFailed;         // an output of this epoch was not delivered: replay from the checkpoint
+    private (PartitionRound Round, bool Muted)? _current;   // the round in flight
     private readonly DataQualityMonitor? _dataQuality;
 
     /// <summary>What the driver tells the stage.</summary>
@@ -84,20 +88,64 @@ internal sealed class PartitionDriver
     /// <summary>Poison records dead-lettered since the partition was assigned.</summary>
     public long PoisonRecords => _rewind.PoisonRecords;
 
-    public void Start() => Load();
+    public void Start() => Guard(Load);
 
-    public void Offer(PartitionRecords batch)
+    public void Offer(PartitionRecords batch) => Guard(() =>
     {
         foreach (var r in batch.Records) _queue.Enqueue(ToInput(Topic, r));
-        TryStart();
-    }
+        TryStartRound();
+    });
 
-    /// <summary>The consumer gives the partition up: finish what is queued, take the last checkpoint, then acknowledge.</summary>
-    public void Revoke(PartitionRevoked revoked)
+    /// <summary>The consumer gives the partition up: finish what is queued, take the last checkpoint, then acknowledge.
+    /// Once revoked, a store that does not answer or a round that fails gives the partition up at once instead of
+    /// retrying (the next owner starts from the checkpoint), so the consumer is not kept waiting.</summary>
+    public void Revoke(PartitionRevoked revoked) => Guard(() =>
     {
         _revoked = revoked;
         if (_phase == Phase.Done) { revoked.Acknowledge(); return; }
-        TryStart();
+        TryStartRound();
+    });
+
+    /// <summary>Starts the next round if the partition is idle and has records, or a checkpoint is due.</summary>
+    public void TryStart() => Guard(TryStartRound);
+
+    private void Post(Action action) => _post(() => Guard(action));
+
+    /// <summary>
+    /// The one error policy of a partition: whatever its own code throws (a corrupt shard state, a bug) costs this
+    /// partition a new epoch from its checkpoint after a growing back-off, never the other partitions or the graph.
+    /// </summary>
+    private void Guard(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception e)
+        {
+            _log.Error(e, "Partition {0}/{1}: {2}; starting again from the checkpoint at {3}", Topic, Partition, e.Message, _committed?.ToString() ?? "the beginning");
+            Recover(e.Message);
+        }
+    }
+
+    private void Recover(string why)
+    {
+        if (_phase == Phase.Done) return;
+        if (_revoked is not null) { Lose($"revoked while failing: {why}"); return; }
+        var current = _current;
+        _current = null;
+        if (current is { } c) _rounds.Abandon(c.Round, why);
+        _pendingBatch = null;
+        try
+        {
+            if (!_checkpointRead) { _epoch = PartitionEpoch.Next(_time); After(_options.RetryDelay(++_failures), Load); return; }
+            Rewind(muteCompleted: false, then: current, delay: true);
+        }
+        catch (Exception e)
+        {
+            _log.Error(e, "Partition {0}/{1}: could not start again ({2}); stopped", Topic, Partition, e.Message);
+            Finish();
+        }
     }
 
     /// <summary>Another member may own the partition already: stop, commit nothing.</summary>
@@ -109,13 +157,21 @@ internal sealed class PartitionDriver
         Finish();
     }
 
-    /// <summary>Starts the next round if the partition is idle and has records, or a checkpoint is due.</summary>
-    public void TryStart()
+    private void TryStartRound()
     {
-        if (_phase != Phase.Ready || !_to.MayStartRound()) return;
-        if (_replay.TryDequeue(out var replay))
+        if (_phase != Phase.Ready) return;
+        if (_deliveryFailed)
         {
-            StartRound(replay.Records, replay.Checkpoint, replay.Muted);
+            _deliveryFailed = false;
+            if (_revoked is not null) { Lose("revoked with undeliverable outputs"); return; }
+            _log.Warning("Partition {0}/{1}: outputs not delivered; starting again from the checkpoint at {2}", Topic, Partition, _committed?.ToString() ?? "the beginning");
+            Rewind(muteCompleted: false, then: null, delay: true);
+            return;
+        }
+        if (!_to.MayStartRound()) return;
+        if (_replay.TryPeek(out var replay))
+        {
+            StartRound(replay.Records, replay.Checkpoint, replay.Muted, () => _replay.Dequeue());
             return;
         }
         while (_queue.TryPeek(out var head) && head.Offset < _next) _queue.Dequeue();   // re-delivered: covered already
@@ -133,28 +189,37 @@ internal sealed class PartitionDriver
                 return;
             }
         }
-        var records = new InputRecord[take];
-        for (var i = 0; i < take; i++) records[i] = _queue.Dequeue();
-        StartRound(records, checkpoint, muted: false);
+        var records = _queue.Take(take).ToArray();
+        StartRound(records, checkpoint, muted: false, () => { for (var i = 0; i < records.Length; i++) _queue.Dequeue(); });
     }
 
-    private void StartRound(IReadOnlyList<InputRecord> records, bool checkpoint, bool muted)
+    /// <param name="taken">Removes the records from where they came once planning succeeded (a throw keeps them).</param>
+    private void StartRound(IReadOnlyList<InputRecord> records, bool checkpoint, bool muted, Action taken)
     {
         var round = _rounds.Plan(records, checkpoint, _rewind.Poison);
+        taken();
+        _current = (round, muted);
         if (records.Count > 0) _next = records[^1].Offset + 1;
         _sinceCheckpoint += records.Count;
         _phase = Phase.InRound;
         var epoch = _epoch;
-        _users.RunAsync(round, epoch, _committed, _cancel.Token)
-            .ContinueWith(t => _post(() => Answered(round, epoch, muted, t)), TaskScheduler.Default);
+        Task<UserWorkResult[]> answer;
+        try { answer = _users.RunAsync(round, epoch, _committed, _cancel.Token); }
+        catch (Exception e) { answer = Task.FromException<UserWorkResult[]>(e); }
+        answer.ContinueWith(t => Post(() => Answered(round, epoch, muted, t)), TaskScheduler.Default);
     }
 
     private void Answered(PartitionRound round, long epoch, bool muted, Task<UserWorkResult[]> answer)
     {
         if (epoch != _epoch || _phase != Phase.InRound) return;   // superseded, or the partition is gone
-        if (answer.IsCanceled) return;
+        if (answer.IsCanceled)
+        {
+            if (!_cancel.IsCancellationRequested) Recover("the round was cancelled");
+            return;
+        }
         if (answer.Exception?.GetBaseException() is { } error)
         {
+            _current = null;
             _rounds.Abandon(round, error.Message);
             if (error is UserRoundFailedException { Refusal.Reason: UserRoundRefusal.Fenced or UserRoundRefusal.Stale } refused)
             {
@@ -167,33 +232,38 @@ internal sealed class PartitionDriver
                 // applied; the published rounds are re-derived, muted, and this one runs again.
                 _log.Info("Partition {0}/{1}: user {2} lost its uncheckpointed state; replaying {3} records since the checkpoint at {4}",
                     Topic, Partition, lost.Refusal.Key, _rewind.HeldRecords, _committed?.ToString() ?? "the beginning");
-                Rewind(muteCompleted: true, then: round, attemptDelay: false);
+                Rewind(muteCompleted: true, then: (round, muted), delay: false);
                 return;
             }
+            if (_revoked is not null && _failures >= 3) { Lose($"revoked while its rounds keep failing: {error.Message}"); return; }
             _log.Warning("Partition {0}/{1}: round at offset {2} failed ({3}); starting again from the checkpoint at {4}",
                 Topic, Partition, round.Records.Count > 0 ? round.Records[0].Offset : _next, error.Message, _committed?.ToString() ?? "the beginning");
-            Rewind(muteCompleted: false, then: round, attemptDelay: true);
+            Rewind(muteCompleted: false, then: (round, muted), delay: true);
             return;
         }
         var outcome = _rounds.Complete(round, answer.Result);
+        _current = null;
         if (outcome.Poison is { } poisoned)
         {
             _rewind.Poisoned(poisoned);
             _log.Warning("Partition {0}/{1}: poison record at offset {2} ({3}); replaying {4} records since the checkpoint at {5} without it",
                 Topic, Partition, poisoned.PoisonOffset, poisoned.Poison!.Detail, _rewind.HeldRecords, _committed?.ToString() ?? "the beginning");
-            Rewind(muteCompleted: true, then: round, attemptDelay: false);
+            Rewind(muteCompleted: true, then: (round, muted), delay: false);
             return;
         }
-        _attempt = 0;
         _rewind.RoundCompleted(round);
         if (!muted && outcome.Outputs.Count > 0)
         {
             var outputs = new RoundOutputs(Partition, _epoch, outcome.Outputs);
             _undelivered.Add(outputs.Delivered);
+            var emittedIn = _epoch;
+            // Noticed at once, not only at the next checkpoint: the sooner the replay, the fewer later outputs overtake it.
+            outputs.Delivered.ContinueWith(_ => Post(() => { if (emittedIn == _epoch) _deliveryFailed = true; TryStartRound(); }),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             _to.Emit(outputs);
         }
         if (round.Checkpoint) Commit(outcome.Writes);
-        else { _phase = Phase.Ready; TryStart(); }
+        else { _phase = Phase.Ready; TryStartRound(); }
     }
 
     private void Commit(IReadOnlyList<EntityWrite> writes)
@@ -206,7 +276,7 @@ internal sealed class PartitionDriver
         _pendingBatch = new CheckpointBatch(_options.Scope, Partition, _committed, _next, _rounds.WatermarkMs, parts.ShardState, writes, outbox, parts.Erasures, parts.Withdrawals);
         var delivered = Task.WhenAll(_undelivered);
         var epoch = _epoch;
-        delivered.ContinueWith(t => _post(() => Delivered(epoch, t)), TaskScheduler.Default);
+        delivered.ContinueWith(t => Post(() => Delivered(epoch, t)), TaskScheduler.Default);
     }
 
     private void Delivered(long epoch, Task delivered)
@@ -216,12 +286,13 @@ internal sealed class PartitionDriver
         {
             _log.Warning("Partition {0}/{1}: outputs not delivered ({2}); starting again from the checkpoint at {3}", Topic, Partition, error.Message, _committed?.ToString() ?? "the beginning");
             _pendingBatch = null;
-            Rewind(muteCompleted: false, then: null, attemptDelay: true);
+            if (_revoked is not null) { Lose($"revoked with undeliverable outputs: {error.Message}"); return; }
+            Rewind(muteCompleted: false, then: null, delay: true);
             return;
         }
         _undelivered.Clear();
         var batch = _pendingBatch!;
-        _store.CommitAsync(batch, _cancel.Token).ContinueWith(t => _post(() => CommitEnded(epoch, batch, t)), TaskScheduler.Default);
+        Call(async () => { await _store.CommitAsync(batch, _cancel.Token).ConfigureAwait(false); return true; }).ContinueWith(t => Post(() => CommitEnded(epoch, batch, t)), TaskScheduler.Default);
     }
 
     private void CommitEnded(long epoch, CheckpointBatch batch, Task commit)
@@ -229,50 +300,71 @@ internal sealed class PartitionDriver
         if (epoch != _epoch || _phase != Phase.Committing || commit.IsCanceled) return;
         if (commit.Exception?.GetBaseException() is { } error)
         {
-            if (error is CheckpointConflictException) { Lose($"checkpoint fenced: {error.Message}"); return; }
-            var delay = _options.RetryDelay(++_attempt);
+            if (error is CheckpointConflictException { Actual: { } actual } && actual == batch.NextOffset && _attempt > 0)
+            {
+                // An earlier attempt of this very batch was committed and only its answer was lost.
+                _log.Info("Partition {0}/{1}: checkpoint at offset {2} found committed by an earlier attempt", Topic, Partition, batch.NextOffset);
+            }
+            else if (error is CheckpointConflictException) { Lose($"checkpoint fenced: {error.Message}"); return; }
+            else if (_revoked is not null && _attempt >= 3) { Lose($"revoked while its checkpoint cannot be committed: {error.Message}"); return; }
+            else
+            {
+                var delay = _options.RetryDelay(++_attempt);
             _log.Warning("Partition {0}/{1}: checkpoint at offset {2} not committed ({3}); retrying in {4} ms", Topic, Partition, batch.NextOffset, error.Message, (long)delay.TotalMilliseconds);
-            After(delay, () => Delivered(epoch, Task.CompletedTask));   // the same batch again: its state was taken
-            return;
+                After(delay, () => Delivered(epoch, Task.CompletedTask));   // the same batch again: its state was taken
+                return;
+            }
         }
         _attempt = 0;
+        _failures = 0;
         _pendingBatch = null;
         _committed = batch.NextOffset;
         _committedShardState = batch.ShardState;
         _rewind.Committed();
         _sinceCheckpoint = 0;
         _lastCheckpointTicks = _time.GetTimestamp();
-        _to.Committed(this, batch.NextOffset);
-        if (_dataQuality is not null)
-            foreach (var alert in _dataQuality.Observe(DataQualitySample.From(_rounds.Counters, batch.NextOffset, _rounds.WatermarkMs == long.MinValue ? null : _rounds.WatermarkMs)))
-            {
-                _log.Warning("Data-quality alert {0} on {1}/{2}: {3}", alert.Id, Topic, Partition, alert.Message);
-                _to.Alert(this, alert);
-            }
+        try
+        {
+            _to.Committed(this, batch.NextOffset);
+            if (_dataQuality is not null)
+                foreach (var alert in _dataQuality.Observe(DataQualitySample.From(_rounds.Counters, batch.NextOffset, _rounds.WatermarkMs == long.MinValue ? null : _rounds.WatermarkMs)))
+                {
+                    _log.Warning("Data-quality alert {0} on {1}/{2}: {3}", alert.Id, Topic, Partition, alert.Message);
+                    _to.Alert(this, alert);
+                }
+        }
+        catch (Exception e)
+        {
+            _log.Error(e, "Partition {0}/{1}: after the checkpoint at {2}: {3}", Topic, Partition, batch.NextOffset, e.Message);   // committed: nothing to undo
+        }
         _log.Debug("Partition {0}/{1}: checkpoint committed at offset {2} ({3} users)", Topic, Partition, batch.NextOffset, batch.Entities.Count);
         _phase = Phase.Ready;
         if (_revoked is not null && _queue.Count == 0 && _replay.Count == 0) { Finish(); return; }
-        TryStart();
+        TryStartRound();
     }
 
     /// <summary>
     /// A new epoch from the last checkpoint: the users reload their committed rows, the partition its committed shard
-    /// state and timers, and the rounds since the checkpoint run again — muted after a poison record (their outputs
-    /// were published and the replay re-derives them), published again otherwise (nothing of theirs is known delivered;
-    /// consumers de-duplicate on <c>sp-record-id</c>). <paramref name="then"/> is the failed round, run after them.
+    /// state and timers, and the rounds since the checkpoint run again — muted after a poison record or lost state
+    /// (their outputs were published, or are still on their way, and the replay re-derives them), published again after
+    /// a failure (consumers de-duplicate on <c>sp-record-id</c>). <paramref name="then"/> (the round that failed) keeps
+    /// its own muting and runs after them, and so does every replay still queued.
     /// </summary>
-    private void Rewind(bool muteCompleted, PartitionRound? then, bool attemptDelay)
+    private void Rewind(bool muteCompleted, (PartitionRound Round, bool Muted)? then, bool delay)
     {
         _phase = Phase.Loading;
+        if (!muteCompleted) _deliveryFailed = false;   // everything since the checkpoint goes out again
         _epoch = PartitionEpoch.Next(_time);
-        _undelivered.Clear();
+        if (!muteCompleted) _undelivered.Clear();   // all published again; a muted replay still waits for the first delivery
+        var leftover = _replay.ToList();
         _replay.Clear();
         foreach (var done in _rewind.TakeCompleted()) _replay.Enqueue((done, false, muteCompleted));
-        if (then is not null) _replay.Enqueue((then.Records, then.Checkpoint, false));
+        if (then is { } t) _replay.Enqueue((t.Round.Records, t.Round.Checkpoint, t.Muted));
+        foreach (var queued in leftover) _replay.Enqueue(queued);
         _next = _committed ?? 0;
         _sinceCheckpoint = 0;
         var epoch = _epoch;
-        if (attemptDelay) After(_options.RetryDelay(++_attempt), () => { if (epoch == _epoch) LoadTimers(_committedShardState); });
+        if (delay) After(_options.RetryDelay(++_failures), () => { if (epoch == _epoch) LoadTimers(_committedShardState); });
         else LoadTimers(_committedShardState);
     }
 
@@ -281,12 +373,13 @@ internal sealed class PartitionDriver
         _phase = Phase.Loading;
         _epoch = PartitionEpoch.Next(_time);
         var epoch = _epoch;
-        _store.LoadCheckpointAsync(_options.Scope, Partition, _cancel.Token).ContinueWith(t => _post(() =>
+        Call(() => _store.LoadCheckpointAsync(_options.Scope, Partition, _cancel.Token)).ContinueWith(t => Post(() =>
         {
             if (epoch != _epoch || t.IsCanceled) return;
             if (t.Exception?.GetBaseException() is { } error) { RetryLoad("its checkpoint", error, Load); return; }
             _committed = t.Result?.NextOffset;
             _committedShardState = t.Result?.ShardState;
+            _checkpointRead = true;
             _next = _committed ?? 0;
             LoadTimers(_committedShardState);
         }), TaskScheduler.Default);
@@ -295,27 +388,35 @@ internal sealed class PartitionDriver
     private void LoadTimers(byte[]? shardState)
     {
         var epoch = _epoch;
-        _store.LoadTimersAsync(_options.Scope, Partition, _cancel.Token).ContinueWith(t => _post(() =>
+        Call(() => _store.LoadTimersAsync(_options.Scope, Partition, _cancel.Token)).ContinueWith(t => Post(() =>
         {
             if (epoch != _epoch || t.IsCanceled) return;
             if (t.Exception?.GetBaseException() is { } error) { RetryLoad("its timers", error, () => LoadTimers(shardState)); return; }
             _rounds.Restore(shardState, t.Result);
             _attempt = 0;
             _phase = Phase.Ready;
-            TryStart();
+            TryStartRound();
         }), TaskScheduler.Default);
     }
 
     private void RetryLoad(string what, Exception error, Action again)
     {
+        if (_revoked is not null) { Lose($"revoked while {what} cannot be read: {error.Message}"); return; }
         var delay = _options.RetryDelay(++_attempt);
         _log.Warning("Partition {0}/{1}: {2} not read ({3}); retrying in {4} ms", Topic, Partition, what, error.Message, (long)delay.TotalMilliseconds);
         var epoch = _epoch;
         After(delay, () => { if (epoch == _epoch) again(); });
     }
 
+    /// <summary>A store call whose synchronous throw becomes a faulted task, handled like any other store error.</summary>
+    private static Task<T> Call<T>(Func<Task<T>> call)
+    {
+        try { return call(); }
+        catch (Exception e) { return Task.FromException<T>(e); }
+    }
+
     private void After(TimeSpan delay, Action action) =>
-        Task.Delay(delay, _time, _cancel.Token).ContinueWith(t => { if (!t.IsCanceled) _post(action); }, TaskScheduler.Default);
+        Task.Delay(delay, _time, _cancel.Token).ContinueWith(t => { if (!t.IsCanceled) Post(action); }, TaskScheduler.Default);
 
     private void Finish()
     {

@@ -56,7 +56,8 @@ public sealed class PartitionRoundsStage : GraphStage<FlowShape<PartitionEvent, 
     {
         private readonly PartitionRoundsStage _stage;
         private readonly Dictionary<int, PartitionDriver> _partitions = [];
-        private readonly Queue<RoundOutputs> _outgoing = new();
+        private Queue<RoundOutputs> _outgoing = new();
+        private bool _stopping;
         private Action<Action> _post = null!;
         private PartitionDriver.Callbacks _callbacks = null!;
         private bool _upstreamDone;
@@ -144,17 +145,23 @@ public sealed class PartitionRoundsStage : GraphStage<FlowShape<PartitionEvent, 
         private void Finished(PartitionDriver driver)
         {
             if (_partitions.TryGetValue(driver.Partition, out var current) && ReferenceEquals(current, driver)) _partitions.Remove(driver.Partition);
+            // Outputs of a partition given up without its checkpoint are the next owner's to publish (after a
+            // checkpoint none of its outputs are left here: they were acknowledged before it).
+            if (_outgoing.Any(o => o.Partition == driver.Partition))
+                _outgoing = new Queue<RoundOutputs>(_outgoing.Where(o => o.Partition != driver.Partition));
+            if (_stopping) return;
             TryPull();
             MaybeComplete();
         }
 
         private void MaybeComplete()
         {
-            if (_upstreamDone && _partitions.Count == 0 && _outgoing.Count == 0) CompleteStage();
+            if (!_stopping && _upstreamDone && _partitions.Count == 0 && _outgoing.Count == 0) CompleteStage();
         }
 
         public override void PostStop()
         {
+            _stopping = true;
             foreach (var d in _partitions.Values.ToList()) d.Lose("the stream stopped");
         }
     }

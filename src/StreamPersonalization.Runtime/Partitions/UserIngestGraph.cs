@@ -72,7 +72,28 @@ public static class UserIngestGraph
         var scope = settings.Partitions.Scope;
         var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
         // Called on the consumer's thread while it is assigned partitions: the checkpoint decides where reading starts.
-        long? StartOffset(int partition) => settings.Store.LoadCheckpointAsync(scope, partition).GetAwaiter().GetResult()?.NextOffset;
+        // If the store does not answer, reading starts at the beginning: the partition skips what its checkpoint
+        // covers (slower, never wrong), rather than failing the consumer for every partition.
+        long? StartOffset(int partition)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    return settings.Store.LoadCheckpointAsync(scope, partition).GetAwaiter().GetResult()?.NextOffset;
+                }
+                catch (Exception e) when (attempt < 3)
+                {
+                    log.Warning("Partition {0}: checkpoint offset not read ({1}); attempt {2} of 3", partition, e.GetBaseException().Message, attempt);
+                    Thread.Sleep(200 * attempt);
+                }
+                catch (Exception e)
+                {
+                    log.Error(e, "Partition {0}: checkpoint offset not read; reading it from the beginning (its checkpoint still decides what is processed)", partition);
+                    return null;
+                }
+            }
+        }
 
         void Place(int partition)
         {
@@ -89,15 +110,23 @@ public static class UserIngestGraph
         void Alert(int partition, Core.Experiments.Alerts.Alert alert)
         {
             if (settings.AlertsTopic is not { } topic) return;
-            settings.Producer.Produce(topic, new Message<byte[], byte[]>
+            try
             {
-                Key = System.Text.Encoding.UTF8.GetBytes(alert.Key),
-                Value = Core.Experiments.Alerts.AlertJson.ToUtf8(alert),
-                Headers = new Headers { { OutputMessages.RecordIdHeader, System.Text.Encoding.UTF8.GetBytes(alert.Id) } },
-            }, report =>
+                settings.Producer.Produce(topic, new Message<byte[], byte[]>
+                {
+                    Key = System.Text.Encoding.UTF8.GetBytes(alert.Key),
+                    Value = Core.Experiments.Alerts.AlertJson.ToUtf8(alert),
+                    Headers = new Headers { { OutputMessages.RecordIdHeader, System.Text.Encoding.UTF8.GetBytes(alert.Id) } },
+                }, report =>
+                {
+                    if (report.Error.IsError) log.Warning("Data-quality alert {0} of partition {1} not delivered: {2}", alert.Id, partition, report.Error.Reason);
+                });
+            }
+            catch (KafkaException e)
             {
-                if (report.Error.IsError) log.Warning("Data-quality alert {0} of partition {1} not delivered: {2}", alert.Id, partition, report.Error.Reason);
-            });
+                // A full local queue included: the alert is raised again at a later checkpoint while the ratio stays bad.
+                log.Warning("Data-quality alert {0} of partition {1} not sent: {2}", alert.Id, partition, e.Error.Reason);
+            }
         }
 
         var rounds = new PartitionRoundsStage(settings.Topic, settings.Rounds, settings.Store, settings.Users, settings.Partitions,

@@ -40,6 +40,7 @@ public sealed class UserActor : UntypedActor, IWithStash
     private ILoggingAdapter? _log;   // made on first use: an adapter per resident actor would cost hundreds of bytes each
     private long _loadedEpoch = long.MinValue;   // the epoch the state in memory belongs to (Running only)
     private long _newestEpoch = long.MinValue;   // the newest epoch any round has named
+    private (UserRound Round, IActorRef ReplyTo)? _loading;   // the round whose state is being read
 
     public UserActor(string key, UserActorSettings settings)
     {
@@ -103,6 +104,7 @@ public sealed class UserActor : UntypedActor, IWithStash
             return;
         }
         var sender = Sender;
+        _loading = (round, sender);
         _loader.LoadAsync(round.Partition, _worker.Key, round.ExpectedNextOffset).PipeTo(Self,
             success: state => new StateLoaded(round, sender, state),
             failure: ex => new StateLoadFailed(round, sender, ex));
@@ -114,6 +116,7 @@ public sealed class UserActor : UntypedActor, IWithStash
         switch (message)
         {
             case StateLoaded loaded:
+                _loading = null;
                 try
                 {
                     _worker.Restore(loaded.State);
@@ -129,10 +132,17 @@ public sealed class UserActor : UntypedActor, IWithStash
                 Stash.UnstashAll();
                 break;
             case StateLoadFailed failed:
+                _loading = null;
                 var reason = failed.Error.GetBaseException() is CheckpointConflictException ? UserRoundRefusal.Fenced : UserRoundRefusal.Unavailable;
                 Drop(failed.Round, failed.ReplyTo, reason, $"state not loaded: {failed.Error.GetBaseException().Message}");
                 break;
             case ReceiveTimeout:
+                break;
+            case StopUser:
+                // A hand-off does not wait for a load. The round applied nothing: the partition sends it again, and
+                // it reaches the next incarnation (the shard buffers it until the move is done).
+                if (_loading is var (round, replyTo)) Refuse(round, replyTo, UserRoundRefusal.Unavailable, "handed off while loading");
+                Context.Stop(Self);
                 break;
             case GetUserState:
                 Sender.Tell(new UserStateReply(_worker.Key, Resident: false, null));   // a read does not wait for a load
@@ -222,7 +232,7 @@ public sealed class UserActor : UntypedActor, IWithStash
                 (_bounceTo ??= _regionOf(Context.System)).Forward(message);
                 break;
             case GetUserState:
-                Sender.Tell(new UserStateReply(_worker.Key, Resident: true, _worker.Snapshot()));   // clean: equal to the stored row
+                Sender.Tell(new UserStateReply(_worker.Key, Resident: true, _worker.Snapshot()));   // clean: what the last checkpoint took
                 break;
             case StopUser:
                 Context.Stop(Self);

@@ -25,26 +25,48 @@ internal sealed class RecordingStore(ICheckpointStore inner) : ICheckpointStore
 
     public readonly ConcurrentQueue<string> Violations = new();
 
-    public int Commits, FailedCommits;
+    public int Commits, FailedCommits, FailedLoads;
+
+    /// <summary>Whether commits are recorded in <see cref="Scenario"/> (off while a test sets the store up).</summary>
+    public bool Recording = true;
+
+    /// <summary>Checkpoint and timer reads that fail (as if the store were down); counts down.</summary>
+    public int FailNextLoads;
+
+    private void MaybeFailLoad(string what)
+    {
+        if (Interlocked.Decrement(ref FailNextLoads) < 0) return;
+        Interlocked.Increment(ref FailedLoads);
+        throw new TimeoutException($"store unavailable (injected) reading {what}");
+    }
 
     public Task InitializeAsync(CancellationToken ct = default) => inner.InitializeAsync(ct);
 
-    public Task<PartitionCheckpoint?> LoadCheckpointAsync(string scope, int partition, CancellationToken ct = default) => inner.LoadCheckpointAsync(scope, partition, ct);
+    public Task<PartitionCheckpoint?> LoadCheckpointAsync(string scope, int partition, CancellationToken ct = default)
+    {
+        MaybeFailLoad($"the checkpoint of {partition}");
+        return inner.LoadCheckpointAsync(scope, partition, ct);
+    }
 
     public Task<byte[]?> LoadEntityAsync(string scope, int partition, string key, CancellationToken ct = default) => inner.LoadEntityAsync(scope, partition, key, ct);
 
     public Task<byte[]?> LoadOwnedEntityAsync(string scope, int partition, string key, long? expectedNextOffset, CancellationToken ct = default) =>
         inner.LoadOwnedEntityAsync(scope, partition, key, expectedNextOffset, ct);
 
-    public Task<IReadOnlyList<EntityTimer>> LoadTimersAsync(string scope, int partition, CancellationToken ct = default) => inner.LoadTimersAsync(scope, partition, ct);
+    public Task<IReadOnlyList<EntityTimer>> LoadTimersAsync(string scope, int partition, CancellationToken ct = default)
+    {
+        MaybeFailLoad($"the timers of {partition}");
+        return inner.LoadTimersAsync(scope, partition, ct);
+    }
 
     public async Task CommitAsync(CheckpointBatch batch, CancellationToken ct = default)
     {
         if (Interlocked.Decrement(ref FailNextCommits) >= 0 && Interlocked.Increment(ref FailedCommits) > 0) throw new TimeoutException($"store unavailable (injected) committing {batch}");
         if (BeforeCommit?.Invoke() is { } violation) Violations.Enqueue($"{batch}: {violation}");
         await inner.CommitAsync(batch, ct);
-        lock (Scenario)
-            Scenario.Commit(batch.NextOffset, batch.Entities, batch.ShardState!, (batch.Outbox ?? []).Select(m => m.Value), batch.Erasures ?? [], batch.Withdrawals ?? []);
+        if (Recording)
+            lock (Scenario)
+                Scenario.Commit(batch.NextOffset, batch.Entities, batch.ShardState!, (batch.Outbox ?? []).Select(m => m.Value), batch.Erasures ?? [], batch.Withdrawals ?? []);
         Interlocked.Increment(ref Commits);
     }
 
