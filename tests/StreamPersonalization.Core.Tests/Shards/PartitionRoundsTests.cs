@@ -144,20 +144,10 @@ public sealed class PartitionRoundsTests
         Assert.Contains("1 work items but 0 results", error.Message);
     }
 
-    /// <summary>The id of the first accepted click-like event at or after index <paramref name="from"/>.</summary>
-    private static string EventIdNear(List<InputRecord> log, int from)
-    {
-        for (var i = from; i < log.Count; i++)
-        {
-            var json = Encoding.UTF8.GetString(log[i].Value ?? []);
-            if (log[i].Key is null || !json.Contains("\"type\":\"page_view\"")) continue;
-            var at = json.IndexOf("\"event_id\":\"", StringComparison.Ordinal);
-            if (at < 0) continue;
-            at += 12;
-            return json[at..json.IndexOf('"', at)];
-        }
-        throw new InvalidOperationException($"no page_view after {from}");
-    }
+    /// <summary>The id of the first keyed page view at or after index <paramref name="from"/>.</summary>
+    private static string EventIdNear(List<InputRecord> log, int from) =>
+        log.Skip(from).Where(r => r.Key is not null).Select(RoundsScenario.PageViewId).OfType<string>().FirstOrDefault()
+        ?? throw new InvalidOperationException($"no page_view after {from}");
 
     private static InputRecord Record(long offset, string user, long ts) => new("clickstream", 0, offset, Encoding.UTF8.GetBytes(user),
         Encoding.UTF8.GetBytes($$"""{"event_id":"e{{offset}}","user_id":"{{user}}","type":"click","ts":{{ts}}}"""), ts);

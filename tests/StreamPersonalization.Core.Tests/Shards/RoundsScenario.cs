@@ -56,6 +56,21 @@ public static class RoundsScenario
             $$"""{"event_id":"x{{records.Count}}","user_id":{{JsonSerializer.Serialize(user)}},"type":"{{type}}","ts":{{ts}}{{extra}}}""");
     }
 
+    /// <summary>The event id of a <c>page_view</c> record (null for any other record): the poison tests pick theirs from these.</summary>
+    public static string? PageViewId(InputRecord record)
+    {
+        var json = Encoding.UTF8.GetString(record.Value ?? []);
+        if (!json.Contains("\"type\":\"page_view\"", StringComparison.Ordinal)) return null;
+        var at = json.IndexOf("\"event_id\":\"", StringComparison.Ordinal);
+        if (at < 0) return null;
+        at += 12;
+        return json[at..json.IndexOf('"', at)];
+    }
+
+    /// <summary>Every <paramref name="every"/>-th page view's event id from the <paramref name="first"/>-th on, at most <paramref name="take"/>.</summary>
+    public static List<string> PageViewIds(IEnumerable<InputRecord> log, int every, int first, int take) =>
+        log.Select(PageViewId).OfType<string>().Where((_, i) => i % every == first).Take(take).ToList();
+
     public static ShardOptions Options(UserIdPseudonymizer? pseudonymizer) => new()
     {
         Sessions = new SessionOptions { Grace = TimeSpan.FromSeconds(30), MaxLength = TimeSpan.FromHours(1) },

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Confluent.Kafka;
 using StreamPersonalization.Core.Checkpoints;
 using StreamPersonalization.Core.Shards;
+using StreamPersonalization.Kafka;
 using StreamPersonalization.Runtime.Ingest;
 using StreamPersonalization.Runtime.Partitions;
 using StreamPersonalization.Runtime.Users;
@@ -177,5 +178,34 @@ internal static class PartitionEvents
         for (var at = every; at < count; at += every) ends.Add(at);
         ends.Add(count);
         return (ends, Enumerable.Range(0, ends.Count).ToHashSet());
+    }
+}
+
+/// <summary>Output records as text (topic, key, record id, value) to compare what reached Kafka with what was expected.</summary>
+internal static class OutputRecords
+{
+    public static string Render(string topic, Message<byte[], byte[]> m) =>
+        $"{topic} {System.Text.Encoding.UTF8.GetString(m.Key ?? [])} {System.Text.Encoding.UTF8.GetString(m.Headers.GetLastBytes(OutputMessages.RecordIdHeader))} {(m.Value is null ? "tombstone" : Convert.ToHexString(m.Value))}";
+
+    /// <summary>The records <paramref name="outputs"/> become (<see cref="OutputMessages"/>), in order.</summary>
+    public static List<string> Expected(IEnumerable<ShardOutput> outputs, OutputTopics topics)
+    {
+        var messages = new List<(string Topic, Message<byte[], byte[]> Message)>();
+        foreach (var o in outputs) OutputMessages.Add(o, topics, messages);
+        return messages.Select(m => Render(m.Topic, m.Message)).ToList();
+    }
+
+    /// <summary>Every record of the three output topics (per partition in offset order), reading until
+    /// <paramref name="expected"/> arrived and then half a second more (to see any extra).</summary>
+    public static List<string> ReadAll(Ingest.EmbeddedKafkaFixture kafka, OutputTopics topics, int expected)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(kafka.Consumer($"read-{Guid.NewGuid():N}")).Build();
+        consumer.Subscribe([topics.Sessions, topics.SegmentChanges, topics.DeadLetter]);
+        var records = new List<string>();
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (records.Count < expected && DateTime.UtcNow < until)
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } r) records.Add(Render(r.Topic, r.Message));
+        while (consumer.Consume(TimeSpan.FromMilliseconds(500)) is { } extra) records.Add(Render(extra.Topic, extra.Message));
+        return records;
     }
 }

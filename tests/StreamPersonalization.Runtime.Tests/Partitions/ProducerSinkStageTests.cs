@@ -51,30 +51,6 @@ public sealed class ProducerSinkStageTests(EmbeddedKafkaFixture kafka, ITestOutp
         BootstrapServers = kafka.Bootstrap, LingerMs = 2, EnableIdempotence = true, QueueBufferingMaxMessages = maxQueued, MessageTimeoutMs = 30_000,
     }.WithJavaPartitioner()).Build();
 
-    /// <summary>Every record of <paramref name="topics"/>, per topic in offset order within each partition.</summary>
-    private List<string> ReadAll(OutputTopics topics, int expected)
-    {
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(kafka.Consumer($"read-{Guid.NewGuid():N}")).Build();
-        consumer.Subscribe([topics.Sessions, topics.SegmentChanges, topics.DeadLetter]);
-        var records = new List<string>();
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (records.Count < expected && DateTime.UtcNow < until)
-            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } r)
-                records.Add(Render(r.Topic, r.Message));
-        while (consumer.Consume(TimeSpan.FromMilliseconds(500)) is { } extra) records.Add(Render(extra.Topic, extra.Message));
-        return records;
-    }
-
-    private static string Render(string topic, Message<byte[], byte[]> m) =>
-        $"{topic} {Encoding.UTF8.GetString(m.Key ?? [])} {Encoding.UTF8.GetString(m.Headers.GetLastBytes(OutputMessages.RecordIdHeader))} {(m.Value is null ? "tombstone" : Convert.ToHexString(m.Value))}";
-
-    private static List<string> Expected(IEnumerable<ShardOutput> outputs, OutputTopics topics)
-    {
-        var messages = new List<(string Topic, Message<byte[], byte[]> Message)>();
-        foreach (var o in outputs) OutputMessages.Add(o, topics, messages);
-        return messages.Select(m => Render(m.Topic, m.Message)).ToList();
-    }
-
     [Theory]
     [InlineData(null)]
     [InlineData(5)]   // a local queue of five: the stage waits for room instead of failing
@@ -86,8 +62,8 @@ public sealed class ProducerSinkStageTests(EmbeddedKafkaFixture kafka, ITestOutp
         await Source.From(batches).RunWith(Sink.FromGraph(new ProducerSinkStage(producer, topics, maxInFlight: 8)), Sys.Materializer()).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.All(batches, b => Assert.True(b.Delivered.IsCompletedSuccessfully, $"{b} acknowledged"));
 
-        var expected = Expected(Outputs, topics);
-        var read = ReadAll(topics, expected.Count);
+        var expected = OutputRecords.Expected(Outputs, topics);
+        var read = OutputRecords.ReadAll(kafka, topics, expected.Count);
         var missing = expected.Except(read).Take(3).ToList();
         var extra = read.Except(expected).Take(3).ToList();
         Assert.True(missing.Count == 0 && extra.Count == 0, $"missing: {string.Join(" | ", missing)}; unexpected: {string.Join(" | ", extra)}");

@@ -32,10 +32,7 @@ public sealed class UserIngestGraphTests : Akka.TestKit.Xunit2.TestKit, IClassFi
     [Fact]
     public async Task Graph_GeneratedLogOnFourPartitions_PublishesAndStoresWhatUserShardGives()
     {
-        var name = $"ingest-{Guid.NewGuid():N}"[..16];
-        var outputs = new OutputTopics($"{name}-sessions", $"{name}-segment-changes", $"{name}-dead-letter");
-        _kafka.Cluster.CreateTopic(name, Partitions);
-        foreach (var t in new[] { outputs.Sessions, outputs.SegmentChanges, outputs.DeadLetter }) _kafka.Cluster.CreateTopic(t, 3);
+        var (name, outputs) = CreateTopics("ingest");
         Produce(name, RoundsScenario.Log(5, 6_000));
         var logs = ReadBack(name);
 
@@ -80,10 +77,7 @@ public sealed class UserIngestGraphTests : Akka.TestKit.Xunit2.TestKit, IClassFi
     [Fact]
     public async Task Graph_SecondNodeJoinsMidStream_PartitionsAndUserShardsMove_NothingLostOrTwice()
     {
-        var name = $"move-{Guid.NewGuid():N}"[..16];
-        var outputs = new OutputTopics($"{name}-sessions", $"{name}-segment-changes", $"{name}-dead-letter");
-        _kafka.Cluster.CreateTopic(name, Partitions);
-        foreach (var t in new[] { outputs.Sessions, outputs.SegmentChanges, outputs.DeadLetter }) _kafka.Cluster.CreateTopic(t, 3);
+        var (name, outputs) = CreateTopics("move");
         var all = RoundsScenario.Log(5, 6_000);
         Produce(name, all.Take(3_000));
         var (lostBefore, staleBefore) = (UserActor.Refusals(UserRoundRefusal.StateLost), UserActor.Refusals(UserRoundRefusal.Stale));
@@ -167,8 +161,8 @@ public sealed class UserIngestGraphTests : Akka.TestKit.Xunit2.TestKit, IClassFi
             await foreach (var e in store.ReadEntitiesAsync("users", p)) stored[e.Key] = Convert.ToHexString(e.State);
             Assert.Equal(rows.OrderBy(kv => kv.Key, StringComparer.Ordinal), stored.OrderBy(kv => kv.Key, StringComparer.Ordinal));
         }
-        var want = Render(expected, outputs);
-        var got = ReadOutputs(outputs, want.Count);
+        var want = OutputRecords.Expected(expected, outputs);
+        var got = OutputRecords.ReadAll(_kafka, outputs, want.Count);
         var missing = want.Except(got).ToList();
         var extra = got.Except(want).ToList();
         Assert.True(missing.Count == 0 && extra.Count == 0,
@@ -178,6 +172,16 @@ public sealed class UserIngestGraphTests : Akka.TestKit.Xunit2.TestKit, IClassFi
         foreach (var user in want.Where(w => !w.StartsWith(outputs.DeadLetter, StringComparison.Ordinal)).GroupBy(w => string.Join(' ', w.Split(' ').Take(2))))
             Assert.Equal(user.ToList(), got.Where(g => string.Join(' ', g.Split(' ').Take(2)) == user.Key).ToList());
         return want;
+    }
+
+    /// <summary>A clickstream topic of <see cref="Partitions"/> partitions and its three output topics.</summary>
+    private (string Name, OutputTopics Outputs) CreateTopics(string prefix)
+    {
+        var name = $"{prefix}-{Guid.NewGuid():N}"[..16];
+        var outputs = new OutputTopics($"{name}-sessions", $"{name}-segment-changes", $"{name}-dead-letter");
+        _kafka.Cluster.CreateTopic(name, Partitions);
+        foreach (var t in new[] { outputs.Sessions, outputs.SegmentChanges, outputs.DeadLetter }) _kafka.Cluster.CreateTopic(t, 3);
+        return (name, outputs);
     }
 
     private void Produce(string topic, IEnumerable<InputRecord> log)
@@ -213,27 +217,5 @@ public sealed class UserIngestGraphTests : Akka.TestKit.Xunit2.TestKit, IClassFi
         foreach (var r in log) shard.Process(r);
         var rows = shard.TakeDirty().Where(w => w.State is not null).ToDictionary(w => w.Key, w => Convert.ToHexString(w.State!), StringComparer.Ordinal);
         return (rows, output.Records);
-    }
-
-    private static List<string> Render(IEnumerable<ShardOutput> outputs, OutputTopics topics)
-    {
-        var messages = new List<(string Topic, Message<byte[], byte[]> Message)>();
-        foreach (var o in outputs) OutputMessages.Add(o, topics, messages);
-        return messages.Select(m => Render(m.Topic, m.Message)).ToList();
-    }
-
-    private static string Render(string topic, Message<byte[], byte[]> m) =>
-        $"{topic} {Encoding.UTF8.GetString(m.Key ?? [])} {Encoding.UTF8.GetString(m.Headers.GetLastBytes(OutputMessages.RecordIdHeader))} {(m.Value is null ? "tombstone" : Convert.ToHexString(m.Value))}";
-
-    private List<string> ReadOutputs(OutputTopics topics, int expected)
-    {
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(_kafka.Consumer($"read-{Guid.NewGuid():N}")).Build();
-        consumer.Subscribe([topics.Sessions, topics.SegmentChanges, topics.DeadLetter]);
-        var records = new List<string>();
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (records.Count < expected && DateTime.UtcNow < until)
-            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } r) records.Add(Render(r.Topic, r.Message));
-        while (consumer.Consume(TimeSpan.FromMilliseconds(500)) is { } extra) records.Add(Render(extra.Topic, extra.Message));
-        return records;
     }
 }

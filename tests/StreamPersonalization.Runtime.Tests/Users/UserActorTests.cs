@@ -256,10 +256,7 @@ public sealed class UserActorTests : TestKit
     {
         var log = RoundsScenario.Log(5, 6_000);
         var (ends, checkpoints) = RoundsScenario.Batching(log.Count, 120, 8);
-        var ids = log.Select(r => Encoding.UTF8.GetString(r.Value ?? []))
-            .Where(j => j.Contains("\"type\":\"page_view\"", StringComparison.Ordinal))
-            .Select(j => j[(j.IndexOf("\"event_id\":\"", StringComparison.Ordinal) + 12)..]).Select(j => j[..j.IndexOf('"')])
-            .Where((_, i) => i % 400 == 7).Take(6).ToList();
+        var ids = RoundsScenario.PageViewIds(log, every: 400, first: 7, take: 6);
         var options = RoundsScenario.Options(null) with { FaultInjector = new ThrowOnEventIds(ids) };
         var store = new RoundsScenario.Store();
         var loader = new MemoryUserStateLoader(store);
