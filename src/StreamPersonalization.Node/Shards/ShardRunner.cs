@@ -4,6 +4,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using StreamPersonalization.Core.Checkpoints;
 using StreamPersonalization.Core.Shards;
+using StreamPersonalization.Kafka;
 using StreamPersonalization.Node.Kafka;
 
 namespace StreamPersonalization.Node.Shards;
@@ -178,14 +179,7 @@ public sealed class ShardRunner
     private void Process(ConsumeResult<byte[], byte[]> r)
     {
         if (r.Offset.Value < _nextOffset) return;   // already covered by the checkpoint (re-delivery after a seek)
-        var m = r.Message;
-        List<KeyValuePair<string, byte[]>>? headers = null;
-        if (m.Headers is { Count: > 0 })
-        {
-            headers = new List<KeyValuePair<string, byte[]>>(m.Headers.Count);
-            foreach (var h in m.Headers) headers.Add(new(h.Key, h.GetValueBytes()));
-        }
-        ProcessGuarded(new InputRecord(_topic, r.Partition.Value, r.Offset.Value, m.Key, m.Value ?? [], m.Timestamp.UnixTimestampMs, headers));
+        ProcessGuarded(r.ToInputRecord(_topic));
         Interlocked.Exchange(ref _nextOffset, r.Offset.Value + 1);
         _sinceCheckpoint++;
     }

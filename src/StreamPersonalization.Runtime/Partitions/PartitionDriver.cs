@@ -2,6 +2,7 @@ using Akka.Event;
 using StreamPersonalization.Core.Checkpoints;
 using StreamPersonalization.Core.Experiments.Alerts;
 using StreamPersonalization.Core.Shards;
+using StreamPersonalization.Kafka;
 using StreamPersonalization.Runtime.Ingest;
 using StreamPersonalization.Runtime.Users;
 
@@ -92,7 +93,7 @@ internal sealed class PartitionDriver
 
     public void Offer(PartitionRecords batch) => Guard(() =>
     {
-        foreach (var r in batch.Records) _queue.Enqueue(ToInput(Topic, r));
+        foreach (var r in batch.Records) _queue.Enqueue(r.ToInputRecord(Topic));
         TryStartRound();
     });
 
@@ -425,18 +426,6 @@ internal sealed class PartitionDriver
         _cancel.Cancel();
         _revoked?.Acknowledge();
         _to.Finished(this);
-    }
-
-    internal static InputRecord ToInput(string topic, Confluent.Kafka.ConsumeResult<byte[], byte[]> r)
-    {
-        var m = r.Message;
-        List<KeyValuePair<string, byte[]>>? headers = null;
-        if (m.Headers is { Count: > 0 })
-        {
-            headers = new List<KeyValuePair<string, byte[]>>(m.Headers.Count);
-            foreach (var h in m.Headers) headers.Add(new(h.Key, h.GetValueBytes()));
-        }
-        return new InputRecord(topic, r.Partition.Value, r.Offset.Value, m.Key, m.Value ?? [], m.Timestamp.UnixTimestampMs, headers);
     }
 
     public override string ToString() => $"PartitionDriver({Topic}/{Partition} {_phase} epoch {_epoch:x} next={_next} committed={_committed?.ToString() ?? "none"} queued={_queue.Count})";

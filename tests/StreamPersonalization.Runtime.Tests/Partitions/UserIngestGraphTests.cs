@@ -205,7 +205,7 @@ public sealed class UserIngestGraphTests : Akka.TestKit.Xunit2.TestKit, IClassFi
         consumer.Assign(Enumerable.Range(0, Partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (logs.Sum(l => l.Value.Count) < ends.Values.Sum() && DateTime.UtcNow < until)
-            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } r) logs[r.Partition.Value].Add(PartitionDriver.ToInput(topic, r));
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } r) logs[r.Partition.Value].Add(r.ToInputRecord(topic));
         Assert.Equal(ends.Values.Sum(), logs.Sum(l => l.Value.Count));
         return logs;
     }
