@@ -1,13 +1,6 @@
-namespace StreamPersonalization.Node;
+using StreamPersonalization.Runtime.Ingest;
 
-/// <summary>What to do when a shard's stored offset is no longer in the Kafka log (retention dropped it).</summary>
-public enum OffsetOutOfRangePolicy
-{
-    /// <summary>Stop the shard and report it (health, metric, log); nothing is skipped silently. The default.</summary>
-    Fail,
-    /// <summary>Report it, then continue from the earliest offset still in the log (data between is lost, and counted).</summary>
-    Earliest,
-}
+namespace StreamPersonalization.Node;
 
 /// <summary>One node's runtime settings (configuration section <c>Node</c>).</summary>
 public sealed record NodeOptions

@@ -1,22 +1,27 @@
-using System.Collections.Concurrent;
+using Akka.Actor;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using StreamPersonalization.Core.Checkpoints;
+using StreamPersonalization.Core.Experiments.Definitions;
 using StreamPersonalization.Core.Segments;
 using StreamPersonalization.Core.Shards;
+using StreamPersonalization.Kafka;
 using StreamPersonalization.Node.Kafka;
-using StreamPersonalization.Node.Shards;
+using StreamPersonalization.Runtime;
+using StreamPersonalization.Runtime.Ingest;
+using StreamPersonalization.Runtime.Partitions;
+using StreamPersonalization.Runtime.Users;
 
 namespace StreamPersonalization.Node;
 
 /// <summary>
-/// One node of the user stage. The Kafka consumer group is the shard coordinator: each partition the
-/// group assigns to this node gets a <see cref="ShardRunner"/>, started from the store's checkpoint
-/// (not Kafka's committed offset) and stopped with a final checkpoint when the partition is revoked.
-/// One consume thread routes records to the shards' bounded queues and pauses a partition whose queue
-/// is full (back-pressure without blocking the other partitions).
+/// One node of the user stage on the Akka runtime: the node's <c>user</c> shard region (one actor per user) and its
+/// ingest graph (<see cref="UserIngestGraph"/>: Kafka source, partition rounds with checkpoints, producer sink), plus the
+/// outbox relay that publishes the experiment deltas the checkpoints wrote. Each partition the consumer group assigns
+/// starts from the store's checkpoint and places its user shard on this node; a revoke drains it and takes its last
+/// checkpoint before the group may hand it over.
 /// </summary>
-public sealed class StreamNode : IAsyncDisposable
+public sealed class StreamNode : Http.ILiveUserState, IAsyncDisposable
 {
     private readonly NodeOptions _options;
     private readonly KafkaOptions _kafka;
@@ -26,27 +31,22 @@ public sealed class StreamNode : IAsyncDisposable
     private readonly IKafkaClientFactory _clients;
     private readonly ILogger _log;
     private readonly ILoggerFactory _loggers;
-    private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<int, ShardRunner> _runners = new();
-    private readonly Dictionary<int, ConsumeResult<byte[], byte[]>> _held = new();
-    private readonly ConcurrentQueue<TopicPartitionOffset> _toCommit = new();
-    private IProducer<byte[], byte[]>? _producer;
-    private IConsumer<byte[], byte[]>? _consumer;
-    private volatile bool _joined;
-    private volatile bool _consuming;
-    private int _assignments;   // incremented when an assignment starts and when it has loaded its shards: odd while loading
-    private volatile bool _hadFailures;
-
-    private readonly Core.Experiments.Definitions.ExperimentCatalog? _experiments;
-
-    /// <summary>The experiment catalog in force (file + admin definitions), read by every shard per event; set before <see cref="RunAsync"/>.</summary>
-    public Func<Core.Experiments.Definitions.ExperimentCatalog>? CurrentExperiments { get; init; }
+    private readonly ExperimentCatalog? _experiments;
     private readonly Core.Experiments.Alerts.DataQualityOptions? _dataQuality;
+    private readonly PartitionBoard _board = new();
+    private readonly ResidentUsers _resident = new();
+    private volatile UserIngest? _ingest;
+    private volatile IActorRef? _users;
+    private volatile bool _consuming;
+    private volatile bool _hadFailures;
+    private volatile IProducer<byte[], byte[]>? _producer;
+    private int _partitionCount;   // of the clickstream topic, read once from the metadata
+    private long _stoppedUsersLogged;
 
     /// <param name="experiments">Experiments whose exposures and conversions are attributed (null: none).</param>
     public StreamNode(NodeOptions options, KafkaOptions kafka, ShardOptions shardOptions, SegmentCatalog catalog,
-        ICheckpointStore store, IKafkaClientFactory clients, ILoggerFactory loggers, TimeProvider? time = null,
-        Core.Experiments.Definitions.ExperimentCatalog? experiments = null, Core.Experiments.Alerts.DataQualityOptions? dataQuality = null)
+        ICheckpointStore store, IKafkaClientFactory clients, ILoggerFactory loggers,
+        ExperimentCatalog? experiments = null, Core.Experiments.Alerts.DataQualityOptions? dataQuality = null)
     {
         _dataQuality = dataQuality;
         _experiments = experiments;
@@ -58,289 +58,208 @@ public sealed class StreamNode : IAsyncDisposable
         _clients = clients;
         _loggers = loggers;
         _log = loggers.CreateLogger<StreamNode>();
-        _time = time ?? TimeProvider.System;
     }
 
-    /// <summary>Shards currently owned by this node.</summary>
-    public IReadOnlyCollection<ShardRunner> Shards => _runners.Values.ToList();
+    /// <summary>The experiment catalog in force (file + admin definitions), read by every user actor per event; set before <see cref="RunAsync"/>.</summary>
+    public Func<ExperimentCatalog>? CurrentExperiments { get; init; }
 
-    /// <summary>True while the node is in the group and every owned shard is running, evaluated when read
-    /// (a shard that stalls makes the node unready at once, not at the consume loop's next turn).</summary>
+    /// <summary>The node's ActorSystem, a member of its cluster (<c>sp run</c>: the node's runtime). Null: the node runs
+    /// a private one-node cluster of its own (tests, benchmarks), from <see cref="PrivateAkka"/>.</summary>
+    public ActorSystem? System { get; init; }
+
+    /// <summary>Where a private one-node cluster's HOCON comes from (used only without <see cref="System"/>).</summary>
+    /// <value>Default: <c>hocon/</c> of the working directory, environment "development", remoting on 127.0.0.1, any free port.</value>
+    public AkkaOptions PrivateAkka { get; init; } = new();
+
+    /// <summary>The partitions this node runs now.</summary>
+    public IReadOnlyCollection<PartitionStatus> Shards => _board.Partitions;
+
+    /// <summary>The node's <c>user</c> shard region once running (explanations ask users through it).</summary>
+    public IActorRef? Users => _users;
+
+    /// <summary>User actors resident on this node.</summary>
+    public long ResidentUsers => _resident.Count;
+
+    /// <summary>True while the node is in the group and every partition its consumer owns is running here, evaluated
+    /// when read (a partition just assigned and not yet loaded makes it unready).</summary>
     public bool Ready
     {
         get
         {
-            // Seqlock on assignments: odd while one loads its shards; a change while the runners were read means retry later.
-            var before = Volatile.Read(ref _assignments);
-            if ((before & 1) == 1 || !_consuming || !_joined) return false;
-            var running = _runners.Values.All(r => r.State == ShardState.Running);
-            return running && Volatile.Read(ref _assignments) == before;
+            if (!_consuming || _ingest is not { Source.Joined: true } ingest) return false;
+            var running = _board.Partitions.Where(p => p.State == PartitionState.Running).Select(p => p.Partition).ToHashSet();
+            return ingest.Source.Owned.All(running.Contains) && _board.Partitions.All(p => p.State == PartitionState.Running);
         }
     }
 
-    /// <summary>Counts of shards that could not make progress (failed and waiting for restart, or data loss).</summary>
-    public int FailedShards => _runners.Values.Count(r => r.State == ShardState.Failed);
+    /// <summary>Partitions that cannot make progress (their data fell off the log, or fenced while still assigned).</summary>
+    public int FailedShards => _board.Partitions.Count(p => p.State == PartitionState.Failed);
 
-    /// <summary>True once any shard of this node failed, stopped without its final checkpoint, or the producer failed fatally (exit code 3).</summary>
-    public bool HadFailures => _hadFailures || FailedShards > 0;
+    /// <summary>True once a partition restarted after a failure or cannot progress, the graph failed, or the producer
+    /// failed fatally (exit code 3).</summary>
+    public bool HadFailures => _hadFailures || _board.Restarts > 0 || FailedShards > 0;
 
-    /// <summary>Runs until <paramref name="ct"/> is cancelled, then checkpoints every shard and leaves the group.</summary>
-    public Task RunAsync(CancellationToken ct) => Task.Factory.StartNew(() => ConsumeLoop(ct), TaskCreationOptions.LongRunning);
+    /// <summary>Offsets that fell off the log and were skipped under the Earliest policy.</summary>
+    public long DataLossEvents => _ingest?.Source.DataLossEvents ?? 0;
 
-    private void ConsumeLoop(CancellationToken ct)
+    /// <summary>Runs until <paramref name="ct"/> is cancelled (or the graph stops by itself), then drains: every partition
+    /// takes its last checkpoint and is revoked, the consumer leaves the group.</summary>
+    public async Task RunAsync(CancellationToken ct)
     {
-        _store.InitializeAsync(ct).GetAwaiter().GetResult();
+        await _store.InitializeAsync(ct).ConfigureAwait(false);
+        await using var own = System is null ? await StartPrivateClusterAsync().ConfigureAwait(false) : null;
+        var system = System ?? own!.System;
         using var fatal = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        _producer = _clients.CreateProducer($"{_options.NodeId}-out", e =>
+        var producer = _clients.CreateProducer($"{_options.NodeId}-out", e =>
         {
             if (!e.IsFatal) return;
-            // A fatal idempotent-producer error makes every later Produce fail: stop rather than restart shards forever.
+            // A fatal idempotent-producer error makes every later Produce fail: stop rather than restart partitions forever.
             _hadFailures = true;
             _log.LogCritical("Fatal producer error {Code}: {Reason}; the node stops (restart it: state resumes from the checkpoints)", e.Code, e.Reason);
             fatal.Cancel();
         });
-        ct = fatal.Token;
-        _consumer = _clients.CreateConsumerBuilder(_options.NodeId, _options.GroupId, staticMember: true)
-            .SetPartitionsAssignedHandler((_, parts) => OnAssigned(parts))
-            .SetPartitionsRevokedHandler((_, parts) => OnRevoked(parts, checkpoint: true))
-            .SetPartitionsLostHandler((_, parts) =>
-            {
-                _joined = false;   // out of the group until the next assignment: not ready
-                OnRevoked(parts, checkpoint: false);
-            })
-            .SetErrorHandler((_, e) =>
-            {
-                _log.Log(e.IsFatal ? LogLevel.Critical : LogLevel.Warning, "Kafka client error {Code}: {Reason}", e.Code, e.Reason);
-                if (!e.IsFatal) return;
-                // E.g. FencedInstanceId: another process runs with this node id (static membership). The consumer is
-                // unusable; stop (exit code 3) rather than poll it forever.
-                _hadFailures = true;
-                fatal.Cancel();
-            })
-            .SetLogHandler((_, m) => { if (m.Level <= SyslogLevel.Warning) _log.LogDebug("librdkafka {Facility}: {Message}", m.Facility, m.Message); })
-            .Build();
-        _consumer.Subscribe(_kafka.ClickstreamTopic);
-        var relay = new OutboxRelay(_store, ShardRunner.Scope, _producer, () => _runners.Keys.ToArray(), _loggers.CreateLogger<OutboxRelay>());
-        using var relayStop = new CancellationTokenSource();
-        var relaying = relay.RunAsync(TimeSpan.FromMilliseconds(200), relayStop.Token);
-        _log.LogInformation("Node {NodeId} joined group {Group} on {Topic}", _options.NodeId, _options.GroupId, _kafka.ClickstreamTopic);
-        _consuming = true;
+        _producer = producer;
         try
         {
-            while (!ct.IsCancellationRequested)
-            {
-                Deliver(Consume());
-                RetryHeld();
-                RestartFailedShards();
-                CommitCheckpointedOffsets();
-            }
+            var experiments = CurrentExperiments ?? (_experiments is { } fixedCatalog ? () => fixedCatalog : null);
+            _users = await UserSharding.StartAsync(system, new UserActorSettings(new UserProcessor(_shardOptions, _catalog), experiments,
+                new CheckpointStoreUserStateLoader(_store), _options.PassivateAfter, Resident: _resident)).ConfigureAwait(false);
+            var ingest = UserIngestGraph.Run(system, Settings(producer, _users, system, attributed: experiments is not null));
+            _ingest = ingest;
+            await RelayWhileRunningAsync(ingest, producer, fatal.Token).ConfigureAwait(false);
         }
         finally
         {
             _consuming = false;
-            _log.LogInformation("Node {NodeId} leaving group {Group}", _options.NodeId, _options.GroupId);
-            var owned = _runners.Keys.ToArray();   // before Close(): its revoke handler empties _runners
-            try { _consumer.Close(); } catch (Exception ex) { _log.LogWarning(ex, "Consumer close failed"); }
-            OnRevoked(_runners.Keys.Select(p => new TopicPartitionOffset(_kafka.ClickstreamTopic, p, Offset.Unset)).ToList(), checkpoint: true);
-            relayStop.Cancel();
-            try { relaying.GetAwaiter().GetResult(); } catch (OperationCanceledException) { }
-            // The final checkpoints just wrote outbox rows: publish them now rather than leave them to the next owner.
-            try { relay.PublishOnceAsync(owned, CancellationToken.None).GetAwaiter().GetResult(); }
-            catch (Exception ex) { _log.LogWarning(ex, "Final outbox publication failed; the next owner publishes the rows"); }
-            _consumer.Dispose();
-            _producer.Flush(_options.ShutdownTimeout);
-            _producer.Dispose();
+            _users = null;
+            _producer = null;
+            try { producer.Flush(_options.ShutdownTimeout); } catch (KafkaException ex) { _log.LogWarning(ex, "Producer flush failed"); }
+            producer.Dispose();
         }
     }
 
-    private ConsumeResult<byte[], byte[]>? Consume()
-    {
-        try
+    private UserIngestSettings Settings(IProducer<byte[], byte[]> producer, IActorRef users, ActorSystem system, bool attributed) =>
+        new(_clients.ConsumerConfig(_options.NodeId, _options.GroupId, staticMember: true), _kafka.ClickstreamTopic,
+            new OutputTopics(_kafka.SessionsTopic, _kafka.SegmentChangesTopic, _kafka.DeadLetterTopic), producer, _store,
+            // A user whose state cannot be read is asked again after 100 ms doubling to 5 s (the store's back-off); a
+            // round whose users stay silent for 15 s (messages a shard hand-off dropped) is replayed from the checkpoint.
+            new UserRoundClient(system, users, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(5)),
+            p => new PartitionRounds(p, _shardOptions, attributed))
         {
-            return _consumer!.Consume(TimeSpan.FromMilliseconds(100));
-        }
-        catch (ConsumeException ex) when (ex.Error.Code is ErrorCode.OffsetOutOfRange or ErrorCode.Local_AutoOffsetReset)
-        {
-            OnOffsetOutOfRange(ex);
-            return null;
-        }
-        catch (ConsumeException ex)
-        {
-            _log.LogWarning("Consume error {Code} at {Topic}/{Partition}@{Offset}: {Reason}", ex.Error.Code,
-                ex.ConsumerRecord?.Topic, ex.ConsumerRecord?.Partition.Value, ex.ConsumerRecord?.Offset.Value, ex.Error.Reason);
-            return null;
-        }
-    }
-
-    private void Deliver(ConsumeResult<byte[], byte[]>? record)
-    {
-        if (record is null) return;
-        var p = record.Partition.Value;
-        if (!_runners.TryGetValue(p, out var runner)) return;   // revoked meanwhile: the next owner reads it
-        if (runner.TryEnqueue(record)) return;
-        _held[p] = record;
-        _consumer!.Pause([new TopicPartition(_kafka.ClickstreamTopic, p)]);
-    }
-
-    private void RetryHeld()
-    {
-        if (_held.Count == 0) return;
-        foreach (var (p, record) in _held.ToList())
-        {
-            if (!_runners.TryGetValue(p, out var runner)) { _held.Remove(p); continue; }
-            if (!runner.TryEnqueue(record)) continue;
-            _held.Remove(p);
-            _consumer!.Resume([new TopicPartition(_kafka.ClickstreamTopic, p)]);
-        }
-    }
-
-    private IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
-    {
-        Interlocked.Increment(ref _assignments);
-        var result = new List<TopicPartitionOffset>(partitions.Count);
-        try
-        {
-            _joined = true;
-            foreach (var tp in partitions)
+            Source = new KafkaSourceOptions
             {
-                var runner = StartShard(tp.Partition.Value);
-                result.Add(new TopicPartitionOffset(tp, !runner.HasCheckpoint ? Offset.Beginning : new Offset(runner.NextOffset)));
-            }
-        }
-        finally { Interlocked.Increment(ref _assignments); }
-        _log.LogInformation("Node {NodeId} assigned partitions [{Partitions}]", _options.NodeId, string.Join(",", partitions.Select(p => p.Partition.Value)));
-        return result;
-    }
+                MaxBufferedPerPartition = _options.ShardQueueCapacity,
+                OnOffsetOutOfRange = _options.OnOffsetOutOfRange,
+                RevokeTimeout = _options.ShutdownTimeout,
+            },
+            Partitions = new PartitionRoundsOptions
+            {
+                Scope = Scope,
+                CheckpointInterval = _options.CheckpointInterval,
+                CheckpointMaxRecords = _options.CheckpointMaxRecords,
+                MaxRoundRecords = Math.Min(5_000, _options.CheckpointMaxRecords),
+                ExperimentStatsTopic = _kafka.ExperimentStatsTopic,
+                DataQuality = _dataQuality,
+            },
+            AlertsTopic = _kafka.AlertsTopic,
+            Board = _board,
+            Assigned = p => _log.LogInformation("Node {NodeId} assigned partitions [{Partition}]", _options.NodeId, p),
+            Stopped = s => _log.LogInformation("Shard {Partition} stopped at offset {Offset} ({Checkpoint})", s.Partition, s.CommittedOffset ?? 0,
+                s.CommittedOffset is null ? "no checkpoint yet" : "its last checkpoint"),
+            Committed = (p, next) =>
+            {
+                if (!_log.IsEnabled(LogLevel.Debug)) return;
+                var stopped = _resident.Stopped;
+                _log.LogDebug("Partition {Partition} checkpointed offset {Offset}; passivated {Passivated}", p, next, stopped - Interlocked.Exchange(ref _stoppedUsersLogged, stopped));
+            },
+        };
 
-    /// <summary>
-    /// Loads a partition's checkpoint and timers and starts its shard. If the store cannot be read, the
-    /// partition still gets a runner, marked Failed, which <see cref="RestartFailedShards"/> retries.
-    /// </summary>
-    private ShardRunner StartShard(int partition)
+    /// <summary>The store scope of user rows, checkpoints, timers and the outbox.</summary>
+    public const string Scope = CheckpointStoreUserStateLoader.Scope;
+
+    /// <summary>Publishes outbox rows while the graph runs; on stop, drains the graph and publishes what its last checkpoints wrote.</summary>
+    private async Task RelayWhileRunningAsync(UserIngest ingest, IProducer<byte[], byte[]> producer, CancellationToken stop)
     {
-        var output = new KafkaShardOutput(_producer!, _kafka, new DeliveryTracker());
-        var logger = _loggers.CreateLogger<ShardRunner>();
-        ShardRunner runner;
+        var relay = new OutboxRelay(_store, Scope, producer, () => _board.Partitions.Select(p => p.Partition).ToArray(), _loggers.CreateLogger<OutboxRelay>());
+        using var relayStop = new CancellationTokenSource();
+        var relaying = relay.RunAsync(TimeSpan.FromMilliseconds(200), relayStop.Token);
+        _log.LogInformation("Node {NodeId} joined group {Group} on {Topic}", _options.NodeId, _options.GroupId, _kafka.ClickstreamTopic);
+        _consuming = true;
+        var owned = Array.Empty<int>();
         try
         {
-            var checkpoint = _store.LoadCheckpointAsync(ShardRunner.Scope, partition).GetAwaiter().GetResult();
-            var source = new StoreEntitySource(_store, ShardRunner.Scope, partition);
-            var shard = new UserShard(partition, _shardOptions, _catalog, output, source, _experiments, CurrentExperiments);
-            shard.RestoreShardState(checkpoint?.ShardState);
-            shard.RestoreTimers(_store.LoadTimersAsync(ShardRunner.Scope, partition).GetAwaiter().GetResult());
-            runner = new ShardRunner(_kafka.ClickstreamTopic, _kafka.ExperimentStatsTopic, partition, shard, _store, output, checkpoint, _options, logger, _time, dataQuality: _dataQuality);
-            var owner = runner;
-            source.ExpectedNextOffset = () => owner.StoredOffset;
-            runner.Start();
-            _log.LogInformation("Shard {Partition} started at offset {Offset} (watermark {Watermark})", partition, checkpoint?.NextOffset ?? 0, checkpoint?.WatermarkMs);
+            var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await using var _ = stop.Register(() => stopped.TrySetResult());
+            await Task.WhenAny(ingest.Completion, stopped.Task).ConfigureAwait(false);
+            _consuming = false;
+            owned = [.. _board.Partitions.Select(p => p.Partition)];
+            _log.LogInformation("Node {NodeId} draining partitions [{Partitions}]", _options.NodeId, string.Join(",", owned.Order()));
+            await ingest.DrainAsync().WaitAsync(_options.ShutdownTimeout + TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            runner = new ShardRunner(_kafka.ClickstreamTopic, _kafka.ExperimentStatsTopic, partition, new UserShard(partition, _shardOptions, _catalog, output), _store, output, null, _options, logger, _time, dataQuality: _dataQuality);
-            runner.Fail(ex);
+            // The graph failed (a fatal consumer error: e.g. another process runs with this node id) or did not drain in
+            // time: what was not checkpointed is replayed by the next owner.
             _hadFailures = true;
-            _log.LogError(ex, "Shard {Partition} could not load its checkpoint; retrying", partition);
+            _log.LogError(ex, "Node {NodeId}: the ingest graph stopped without draining cleanly; the next owners replay from the last checkpoints", _options.NodeId);
         }
-        runner.Checkpointed += (r, offset) => _toCommit.Enqueue(new TopicPartitionOffset(_kafka.ClickstreamTopic, r.Partition, offset));
-        _runners[partition] = runner;
-        return runner;
-    }
-
-    /// <summary>Stops the shards of revoked (or lost) partitions: all asked at once, then each awaited and checkpointed.</summary>
-    private void OnRevoked(List<TopicPartitionOffset> partitions, bool checkpoint)
-    {
-        var stopping = new List<ShardRunner>();
-        foreach (var tpo in partitions)
+        finally
         {
-            if (!_runners.TryRemove(tpo.Partition.Value, out var runner)) continue;
-            runner.RequestStop();
-            stopping.Add(runner);
-        }
-        foreach (var runner in stopping)
-        {
-            var p = runner.Partition;
-            _held.Remove(p);
-            // A pause outlives the assignment in librdkafka: lift it, or the partition would stay silent if it comes back.
-            try { _consumer?.Resume([new TopicPartition(_kafka.ClickstreamTopic, p)]); } catch (KafkaException) { }
-            var clean = runner.Stop(checkpoint, _options.ShutdownTimeout);
-            if (!clean && runner.Failure is not null) _hadFailures = true;
-            if (clean) _log.LogInformation("Shard {Partition} stopped ({How}) at offset {Offset}", p, checkpoint ? "revoked, checkpointed" : "lost", runner.NextOffset);
-            else _log.LogWarning("Shard {Partition} stopped without a final checkpoint ({Error}); the next owner replays from its last checkpoint", p, runner.Failure?.Message);
+            relayStop.Cancel();
+            try { await relaying.ConfigureAwait(false); } catch (OperationCanceledException) { }
+            // The final checkpoints just wrote outbox rows: publish them now rather than leave them to the next owner.
+            try { await relay.PublishOnceAsync(owned, CancellationToken.None).ConfigureAwait(false); }
+            catch (Exception ex) { _log.LogWarning(ex, "Final outbox publication failed; the next owner publishes the rows"); }
+            _log.LogInformation("Node {NodeId} left group {Group}", _options.NodeId, _options.GroupId);
         }
     }
 
-    /// <summary>A failed shard is rebuilt from its last checkpoint and the partition re-read from there (1 s back-off).</summary>
-    private void RestartFailedShards()
+    /// <summary>How long an explanation waits for the user's actor before it reads the committed row.</summary>
+    public static readonly TimeSpan LiveStateTimeout = TimeSpan.FromSeconds(2);
+
+    public async Task<UserStateReply?> FindAsync(string userId, string key, CancellationToken ct)
     {
-        foreach (var runner in _runners.Values.Where(r => r.State == ShardState.Failed && r.Failure is not DataLossException).ToList())
+        if (_users is not { } region || PartitionCount() is not { } partitions) return null;
+        var partition = KeyPartitioner.PartitionOf(userId, partitions);
+        try
         {
-            if (_time.GetElapsedTime(runner.LastProgressTicks) < TimeSpan.FromSeconds(1)) continue;
-            _hadFailures = true;
-            var p = runner.Partition;
-            runner.Stop(checkpoint: false, TimeSpan.FromSeconds(5));
-            _held.Remove(p);
-            var fresh = StartShard(p);
-            if (fresh.State == ShardState.Failed) continue;   // the store is still unreachable: try again later
-            var tp = new TopicPartition(_kafka.ClickstreamTopic, p);
-            try
+            var reply = await new UserStateQuery(region, LiveStateTimeout).AskAsync(partition, key, ct).ConfigureAwait(false);
+            return reply.Resident ? reply : null;
+        }
+        catch (AskTimeoutException)
+        {
+            return null;   // the shard is moving or its node is unreachable: the checkpoint answers
+        }
+    }
+
+    /// <summary>The clickstream topic's partition count (the producer's murmur2 spreads keys over it), from the metadata.</summary>
+    private int? PartitionCount()
+    {
+        if (Volatile.Read(ref _partitionCount) is > 0 and var known) return known;
+        if (_producer is not { } producer) return null;
+        try
+        {
+            using var admin = new DependentAdminClientBuilder(producer.Handle).Build();
+            var count = admin.GetMetadata(_kafka.ClickstreamTopic, TimeSpan.FromSeconds(2)).Topics.SingleOrDefault()?.Partitions.Count ?? 0;
+            if (count == 0) return null;
+            Volatile.Write(ref _partitionCount, count);
+            return count;
+        }
+        catch (KafkaException)
+        {
+            return null;
+        }
+    }
+
+    private Task<NodeRuntime> StartPrivateClusterAsync() =>
+        NodeRuntime.StartAsync(PrivateAkka, _options.NodeId,
+            () => new Runtime.Cluster.LocalNodeState(Ready, [.. _board.Partitions.Select(p => p.Partition).Order()], _resident.Count),
+            new Dictionary<string, string>
             {
-                _consumer!.Seek(new TopicPartitionOffset(tp, !fresh.HasCheckpoint ? Offset.Beginning : new Offset(fresh.NextOffset)));
-                _consumer.Resume([tp]);
-                _log.LogWarning("Shard {Partition} restarted from checkpoint {Offset} after: {Error}", p, fresh.NextOffset, runner.Failure?.Message);
-            }
-            catch (KafkaException ex)
-            {
-                fresh.Stop(checkpoint: false, TimeSpan.FromSeconds(5));
-                fresh.Fail(ex);
-                _log.LogWarning("Shard {Partition} could not seek to its checkpoint ({Reason}); retrying", p, ex.Error.Reason);
-            }
-        }
-    }
-
-    private void OnOffsetOutOfRange(ConsumeException ex)
-    {
-        var p = ex.ConsumerRecord?.Partition.Value ?? -1;
-        var tp = p < 0 ? null : new TopicPartition(_kafka.ClickstreamTopic, p);
-        _log.LogError("Offset {Offset} of {Topic}/{Partition} is no longer in the log (retention dropped it): {Reason}. Policy {Policy}",
-            ex.ConsumerRecord?.Offset.Value, ex.ConsumerRecord?.Topic, p, ex.Error.Reason, _options.OnOffsetOutOfRange);
-        if (tp is null || !_runners.TryGetValue(p, out var runner)) return;
-        if (_options.OnOffsetOutOfRange == OffsetOutOfRangePolicy.Earliest)
-        {
-            DataLossEvents++;
-            // The fetcher is in an error state for this partition: re-assign it at the log start.
-            var low = _consumer!.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).Low;
-            _log.LogCritical("Data loss on {Topic}/{Partition}: records {From}..{To} were dropped by retention before processing; continuing from {Low}",
-                tp.Topic, p, runner.NextOffset, low.Value - 1, low.Value);
-            _consumer.IncrementalUnassign([tp]);
-            _consumer.IncrementalAssign([new TopicPartitionOffset(tp, low)]);
-            return;
-        }
-        runner.MarkDataLoss(new DataLossException($"Partition {p}: stored offset {runner.NextOffset} fell off the log; refusing to skip data (Node:OnOffsetOutOfRange=Fail)."));
-        _consumer!.Pause([tp]);
-    }
-
-    /// <summary>Offsets that fell off the log and were skipped under the Earliest policy.</summary>
-    public long DataLossEvents { get; private set; }
-
-    /// <summary>
-    /// Hands checkpointed offsets to the client's background auto-commit (Kafka's committed offsets only feed lag
-    /// monitoring). Not a synchronous Commit: that waits for the group coordinator, and while the coordinator's broker
-    /// is down it blocked this loop and with it every partition of the node, also those on healthy brokers.
-    /// </summary>
-    private void CommitCheckpointedOffsets()
-    {
-        if (_toCommit.IsEmpty) return;
-        var latest = new Dictionary<int, TopicPartitionOffset>();
-        while (_toCommit.TryDequeue(out var tpo)) latest[tpo.Partition.Value] = tpo;
-        foreach (var tpo in latest.Values.Where(t => _runners.ContainsKey(t.Partition.Value)))
-        {
-            try { _consumer!.StoreOffset(tpo); }
-            catch (KafkaException ex) { _log.LogDebug("Kafka offset store (lag monitoring only) failed for partition {Partition}: {Reason}", tpo.Partition.Value, ex.Error.Reason); }
-        }
-    }
+                ["akka.remote.dot-netty.tcp.hostname"] = "127.0.0.1",
+                ["akka.remote.dot-netty.tcp.port"] = "0",
+                ["akka.cluster.seed-nodes"] = "",
+            });
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
-
-/// <summary>A shard's position fell off the Kafka log: continuing would silently skip data.</summary>
-public sealed class DataLossException(string message) : Exception(message);

@@ -50,15 +50,15 @@ public sealed class DeadLetterTests(KafkaFixture kafka) : IDisposable
         var dead = TopicReader.ReadAll(kafka.Bootstrap, run.DeadLetterTopic, 1);
         Assert.Equal(2, dead.Count);
         string Header(ConsumeResult<byte[], byte[]> r, string key) => Encoding.UTF8.GetString(r.Message.Headers.GetLastBytes(key));
-        var tooLarge = dead.Single(r => Header(r, KafkaShardOutput.ReasonHeader) == "too_large");
-        Assert.Equal(huge.Length.ToString(), Header(tooLarge, KafkaShardOutput.TruncatedHeader));
-        Assert.Equal(huge.AsSpan(0, KafkaShardOutput.MaxDeadLetterValueBytes).ToArray(), tooLarge.Message.Value);
-        Assert.Equal($"{input}/0@0", Header(tooLarge, KafkaShardOutput.SourceHeader));
-        var garbage = dead.Single(r => Header(r, KafkaShardOutput.ReasonHeader) == "not_json");
+        var tooLarge = dead.Single(r => Header(r, OutputMessages.ReasonHeader) == "too_large");
+        Assert.Equal(huge.Length.ToString(), Header(tooLarge, OutputMessages.TruncatedHeader));
+        Assert.Equal(huge.AsSpan(0, OutputMessages.MaxDeadLetterValueBytes).ToArray(), tooLarge.Message.Value);
+        Assert.Equal($"{input}/0@0", Header(tooLarge, OutputMessages.SourceHeader));
+        var garbage = dead.Single(r => Header(r, OutputMessages.ReasonHeader) == "not_json");
         Assert.Equal(notJson, garbage.Message.Value);
         Assert.Equal("abc", Header(garbage, "trace"));
         Assert.Equal("u1", Encoding.UTF8.GetString(garbage.Message.Key));
-        Assert.False(garbage.Message.Headers.TryGetLastBytes(KafkaShardOutput.TruncatedHeader, out _));
+        Assert.False(garbage.Message.Headers.TryGetLastBytes(OutputMessages.TruncatedHeader, out _));
         // The valid record after them was processed: u1 entered mobile_germany (config/segments.yaml).
         var change = Assert.Single(TopicReader.ReadAll(kafka.Bootstrap, run.SegmentChangesTopic, 1));
         Assert.Contains("\"segment\":\"mobile_germany\"", Encoding.UTF8.GetString(change.Message.Value));

@@ -1,3 +1,4 @@
+using StreamPersonalization.Kafka;
 using System.Diagnostics.Metrics;
 using System.Text;
 using Confluent.Kafka;
@@ -7,7 +8,8 @@ using StreamPersonalization.Core.Ingest;
 using StreamPersonalization.Core.Shards;
 using StreamPersonalization.Core.Synthetic;
 using StreamPersonalization.Node.Kafka;
-using StreamPersonalization.Node.Shards;
+using StreamPersonalization.Runtime.Ingest;
+using StreamPersonalization.Runtime.Partitions;
 using StreamPersonalization.Node.Tests.Support;
 using StreamPersonalization.Storage.Sqlite;
 using StreamPersonalization.Tests.Reference;
@@ -75,7 +77,7 @@ public sealed class FaultToleranceTests(KafkaFixture kafka) : IDisposable
         Assert.Equal(10, labelled.Count);   // every reason but processing_error occurs
         // The counters checkpointed with the offsets agree.
         var counted = new long[Enum.GetValues<RejectReason>().Max(r => (int)r) + 1];
-        foreach (var c in await store.LoadCheckpointsAsync(ShardRunner.Scope))
+        foreach (var c in await store.LoadCheckpointsAsync(StreamNode.Scope))
         {
             var shard = new UserShard(c.Partition, options, PipelineScenario.Catalog, new ListShardOutput());
             shard.RestoreShardState(c.ShardState);
@@ -107,7 +109,7 @@ public sealed class FaultToleranceTests(KafkaFixture kafka) : IDisposable
         }
         long poisonMetric = 0;
         using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) => { if (instrument.Meter.Name == ShardMetrics.MeterName && instrument.Name == "sp.shard.poison_records") l.EnableMeasurementEvents(instrument); };
+        listener.InstrumentPublished = (instrument, l) => { if (instrument.Meter.Name == PartitionMetrics.MeterName && instrument.Name == "sp.shard.poison_records") l.EnableMeasurementEvents(instrument); };
         listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref poisonMetric, value));
         listener.Start();
 
@@ -128,17 +130,17 @@ public sealed class FaultToleranceTests(KafkaFixture kafka) : IDisposable
 
         // The dead letters carry the original bytes, the exception type and its message; the poisoned users went on.
         var poisonLetters = TopicReader.ReadAll(kafka.Bootstrap, run.DeadLetterTopic, PipelineScenario.Partitions)
-            .Where(r => Header(r, KafkaShardOutput.ReasonHeader) == "processing_error").ToList();
+            .Where(r => Header(r, OutputMessages.ReasonHeader) == "processing_error").ToList();
         Assert.Equal(poisonIds.Count, poisonLetters.Count);
         var log = TopicReader.ReadAll(kafka.Bootstrap, scenario.Input, PipelineScenario.Partitions).ToDictionary(r => $"{r.Topic}/{r.Partition.Value}@{r.Offset.Value}");
         var continued = 0;
         foreach (var letter in poisonLetters)
         {
-            var source = log[Header(letter, KafkaShardOutput.SourceHeader)];
+            var source = log[Header(letter, OutputMessages.SourceHeader)];
             Assert.Equal(source.Message.Value, letter.Message.Value);
-            Assert.Equal(typeof(InjectedFaultException).FullName, Header(letter, KafkaShardOutput.ErrorTypeHeader));
+            Assert.Equal(typeof(InjectedFaultException).FullName, Header(letter, OutputMessages.ErrorTypeHeader));
             var e = decoder.Decode(source.Message.Key, source.Message.Value, source.Message.Timestamp.UnixTimestampMs, "x").Event!;
-            Assert.Equal($"{typeof(InjectedFaultException).FullName}: injected fault while applying event {e.EventId} of {e.UserId}", Header(letter, KafkaShardOutput.DetailHeader));
+            Assert.Equal($"{typeof(InjectedFaultException).FullName}: injected fault while applying event {e.EventId} of {e.UserId}", Header(letter, OutputMessages.DetailHeader));
             // Later events of the same user in the same partition were accepted (the user's state kept moving).
             if (log.Values.Any(r => r.Partition == source.Partition && r.Offset > source.Offset && !IsPoison(r) &&
                     !expected.DeadLetters.ContainsKey((r.Partition.Value, r.Offset.Value)) && Encoding.UTF8.GetString(r.Message.Key) == e.UserId))
@@ -199,7 +201,7 @@ public sealed class FaultToleranceTests(KafkaFixture kafka) : IDisposable
         var outageEnds = DateTime.UtcNow.AddSeconds(4);
         while (DateTime.UtcNow < outageEnds)
         {
-            var stalled = node.Shards.Where(s => s.State == ShardState.Stalled).ToList();
+            var stalled = node.Shards.Where(s => s.State == PartitionState.Stalled).ToList();
             if (stalled.Count > 0)
             {
                 stalledSeen = true;
@@ -227,7 +229,7 @@ public sealed class FaultToleranceTests(KafkaFixture kafka) : IDisposable
         }
         Assert.True(checkpointedDuringOutage < scenario.Count);
         // A shard's retried commit is visible in the store a moment before the shard marks itself running again.
-        while (node.Shards.Any(s => s.State != ShardState.Running))
+        while (node.Shards.Any(s => s.State != PartitionState.Running))
         {
             Assert.True(DateTime.UtcNow < deadline.AddMinutes(1), $"shards not running again: {string.Join(", ", node.Shards.Select(s => $"{s.Partition}:{s.State}"))}");
             await Task.Delay(50);

@@ -3,7 +3,8 @@ using StreamPersonalization.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 using StreamPersonalization.Core.Checkpoints;
 using StreamPersonalization.Node.Kafka;
-using StreamPersonalization.Node.Shards;
+using StreamPersonalization.Runtime.Ingest;
+using StreamPersonalization.Runtime.Partitions;
 using StreamPersonalization.Node.Tests.Support;
 using StreamPersonalization.Storage.Sqlite;
 
@@ -39,7 +40,7 @@ public sealed class OffsetOutOfRangeTests(KafkaFixture kafka) : IDisposable
 
         await using var store = new SqliteCheckpointStore(new SqliteStoreOptions { Path = Path.Combine(_dir, "oor.db") });
         await store.InitializeAsync();
-        await store.CommitAsync(new CheckpointBatch(ShardRunner.Scope, 0, null, 5, 0, null, []));   // a checkpoint at offset 5, now gone
+        await store.CommitAsync(new CheckpointBatch(StreamNode.Scope, 0, null, 5, 0, null, []));   // a checkpoint at offset 5, now gone
         var run = new KafkaOptions
         {
             BootstrapServers = kafka.Bootstrap, ClickstreamTopic = topic,
@@ -53,7 +54,7 @@ public sealed class OffsetOutOfRangeTests(KafkaFixture kafka) : IDisposable
         var deadline = DateTime.UtcNow.AddSeconds(60);
         Func<Task<bool>> done = policy == OffsetOutOfRangePolicy.Fail
             ? () => Task.FromResult(node.FailedShards == 1)
-            : async () => (await store.LoadCheckpointAsync(ShardRunner.Scope, 0))!.NextOffset == 1_000;
+            : async () => (await store.LoadCheckpointAsync(StreamNode.Scope, 0))!.NextOffset == 1_000;
         while (!await done())
         {
             if (running.IsCompleted) await running;
@@ -65,7 +66,7 @@ public sealed class OffsetOutOfRangeTests(KafkaFixture kafka) : IDisposable
             await Task.Delay(1_500);   // a failed shard for data loss is not restarted behind the operator's back
             Assert.Equal(1, node.FailedShards);
             Assert.IsType<DataLossException>(node.Shards.Single().Failure);
-            Assert.Equal(5, (await store.LoadCheckpointAsync(ShardRunner.Scope, 0))!.NextOffset);
+            Assert.Equal(5, (await store.LoadCheckpointAsync(StreamNode.Scope, 0))!.NextOffset);
             Assert.False(node.Ready);
         }
         else

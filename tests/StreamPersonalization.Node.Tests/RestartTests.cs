@@ -1,6 +1,5 @@
 using StreamPersonalization.Core.Checkpoints;
 using StreamPersonalization.Node.Kafka;
-using StreamPersonalization.Node.Shards;
 using StreamPersonalization.Node.Tests.Support;
 using StreamPersonalization.Tests.Reference;
 using StreamPersonalization.Storage.Postgres;

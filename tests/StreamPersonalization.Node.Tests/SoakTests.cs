@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using StreamPersonalization.Core.Synthetic;
 using StreamPersonalization.Node.Kafka;
-using StreamPersonalization.Node.Shards;
 using StreamPersonalization.Node.Tests.Support;
 using StreamPersonalization.Storage.Sqlite;
 using Xunit.Abstractions;
@@ -83,7 +82,7 @@ public sealed class SoakTests(KafkaFixture kafka, ITestOutputHelper output) : ID
         // Every record is processed: the checkpoints cover the whole log.
         await RunComparison.WaitForAsync(() => PipelineScenario.CheckpointedAsync(store), records, node);
         var drained = clock.Elapsed.TotalSeconds;
-        var checkpoints = await store.LoadCheckpointsAsync(ShardRunner.Scope);
+        var checkpoints = await store.LoadCheckpointsAsync(StreamNode.Scope);
         Assert.Equal(Partitions, checkpoints.Count);
         Assert.Equal(records, checkpoints.Sum(c => c.NextOffset));
         Assert.True(node.Terminate(TimeSpan.FromSeconds(60)), "the node did not stop on SIGTERM");

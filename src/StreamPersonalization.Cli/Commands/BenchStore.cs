@@ -1,6 +1,6 @@
 using Npgsql;
 using StreamPersonalization.Core.Checkpoints;
-using StreamPersonalization.Node.Shards;
+using StreamPersonalization.Node;
 using StreamPersonalization.Storage.Postgres;
 using StreamPersonalization.Storage.Sqlite;
 
@@ -57,16 +57,16 @@ internal sealed class BenchStore : IAsyncDisposable
 
     /// <summary>Records covered by the checkpoints (sum of the partitions' next offsets).</summary>
     public async Task<long> CheckpointedAsync(CancellationToken ct) =>
-        (await Store.LoadCheckpointsAsync(ShardRunner.Scope, ct)).Sum(c => c.NextOffset);
+        (await Store.LoadCheckpointsAsync(StreamNode.Scope, ct)).Sum(c => c.NextOffset);
 
     /// <summary>Next offset per checkpointed partition.</summary>
     public async Task<Dictionary<int, long>> OffsetsAsync(CancellationToken ct) =>
-        (await Store.LoadCheckpointsAsync(ShardRunner.Scope, ct)).ToDictionary(c => c.Partition, c => c.NextOffset);
+        (await Store.LoadCheckpointsAsync(StreamNode.Scope, ct)).ToDictionary(c => c.Partition, c => c.NextOffset);
 
     public async Task<long> CountEntitiesAsync(CancellationToken ct)
     {
         long n = 0;
-        await foreach (var _ in Store.ReadEntitiesAsync(ShardRunner.Scope, ct: ct)) n++;
+        await foreach (var _ in Store.ReadEntitiesAsync(StreamNode.Scope, ct: ct)) n++;
         return n;
     }
 

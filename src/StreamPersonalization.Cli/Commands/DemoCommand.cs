@@ -67,9 +67,10 @@ internal static class DemoCommand
         await using var store = settings.CreateStore();
         using var pseudonymizer = settings.Privacy.CreatePseudonymizer();
         var shardOptions = settings.Shards with { Privacy = settings.Privacy.ShardPrivacy(pseudonymizer) };
-        await using var wiring = await NodeWiring.CreateAsync(settings, kafka, catalog, store, shardOptions, pseudonymizer, loggers, ct);
-        var node = wiring.Node;
-        await using var runtime = await NodeRuntimeWiring.StartAsync(settings, akkaConfig, node, loggers.CreateLogger("sp.demo"));
+        StreamNode? created = null;
+        await using var runtime = await NodeRuntimeWiring.StartAsync(settings, akkaConfig, () => created, loggers, loggers.CreateLogger("sp.demo"));
+        await using var wiring = await NodeWiring.CreateAsync(settings, kafka, catalog, store, shardOptions, pseudonymizer, loggers, runtime.System, ct);
+        var node = created = wiring.Node;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (duration is { } d) stop.CancelAfter(d);
         var nodeTask = node.RunAsync(stop.Token);
@@ -93,7 +94,7 @@ internal static class DemoCommand
         while (!stop.IsCancellationRequested)
         {
             try { await Task.Delay(TimeSpan.FromSeconds(1), stop.Token); } catch (OperationCanceledException) { }
-            var records = node.Shards.Sum(s => s.Shard.Counters.Records);
+            var records = node.Shards.Sum(s => s.Counters.Records);
             var now = clock.Elapsed;
             var perSecond = (records - lastRecords) / Math.Max(0.001, (now - lastTime).TotalSeconds);
             (lastRecords, lastTime) = (records, now);
@@ -108,8 +109,8 @@ internal static class DemoCommand
     private static void Print(StreamNode node, SyntheticProducer publisher, SegmentTally tally, double perSecond, TimeSpan at)
     {
         var shards = node.Shards;
-        var c = (valid: shards.Sum(s => s.Shard.Counters.ValidEvents), sessions: shards.Sum(s => s.Shard.Counters.SessionsClosed),
-            transitions: shards.Sum(s => s.Shard.Counters.Transitions), late: shards.Sum(s => s.Shard.Counters.LateEvents));
+        var c = (valid: shards.Sum(s => s.Counters.ValidEvents), sessions: shards.Sum(s => s.Counters.SessionsClosed),
+            transitions: shards.Sum(s => s.Counters.Transitions), late: shards.Sum(s => s.Counters.LateEvents));
         var rejected = string.Join(" ", NodeStatus.RejectedByReason(node).Select(kv => $"{kv.Key}={kv.Value}"));
         AnsiConsole.MarkupLine(
             $"[grey]{at:mm\\:ss}[/] produced [blue]{publisher.Delivered:N0}[/] processed [green]{perSecond:N0}/s[/] valid {c.valid:N0} " +

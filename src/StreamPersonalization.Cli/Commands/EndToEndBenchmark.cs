@@ -9,7 +9,6 @@ using StreamPersonalization.Kafka.Embedded;
 using StreamPersonalization.Node;
 using StreamPersonalization.Node.Hosting;
 using StreamPersonalization.Node.Kafka;
-using StreamPersonalization.Node.Shards;
 using StreamPersonalization.Runtime.Ingest;
 using StreamPersonalization.Storage.Sqlite;
 
@@ -53,7 +52,7 @@ internal static class EndToEndBenchmark
             while (node.Shards.Count == 0 && !running.IsCompleted) await Task.Delay(5, ct);
             var sw = Stopwatch.StartNew();
             await store.InitializeAsync(ct);
-            while ((await store.LoadCheckpointsAsync(ShardRunner.Scope, ct)).Sum(c => c.NextOffset) < records)
+            while ((await store.LoadCheckpointsAsync(StreamNode.Scope, ct)).Sum(c => c.NextOffset) < records)
             {
                 if (running.IsCompleted) await running;
                 await Task.Delay(20, ct);

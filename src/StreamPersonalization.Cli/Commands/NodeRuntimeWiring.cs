@@ -7,16 +7,15 @@ using StreamPersonalization.Runtime.Cluster;
 namespace StreamPersonalization.Cli.Commands;
 
 /// <summary>Starts the node's Akka runtime for <c>run</c> and <c>demo</c>; it reports the user stage's partitions and
-/// entities to the cluster view.</summary>
+/// resident users to the cluster view (nothing before the node is created on it).</summary>
 internal static class NodeRuntimeWiring
 {
-    public static async Task<NodeRuntime> StartAsync(NodeSettings settings, Akka.Configuration.Config akkaConfig, StreamNode node, ILogger log)
+    public static async Task<NodeRuntime> StartAsync(NodeSettings settings, Akka.Configuration.Config akkaConfig, Func<StreamNode?> node, ILoggerFactory loggers, ILogger log)
     {
+        akkaConfig = AkkaLoggerBridge.Configure(akkaConfig, loggers);   // Akka's own log lines in the node's log
         var runtime = await NodeRuntime.StartAsync(settings.Akka.SystemName, akkaConfig, settings.Node.NodeId, () =>
-        {
-            var shards = node.Shards;
-            return new LocalNodeState(node.Ready, shards.Select(s => s.Partition).Order().ToArray(), shards.Sum(s => (long)s.Shard.ResidentEntities));
-        }, change => log.LogInformation("{ClusterChange}", change));
+            node() is { } n ? new LocalNodeState(n.Ready, [.. n.Shards.Select(s => s.Partition).Order()], n.ResidentUsers) : new LocalNodeState(false, [], 0),
+            change => log.LogInformation("{ClusterChange}", change));
         log.LogInformation("Akka node {Address} started ({Method}); seeds [{Seeds}]", runtime.Address, NodeActorSystem.MethodOf(akkaConfig),
             string.Join(", ", akkaConfig.GetStringList("akka.cluster.seed-nodes")));
         return runtime;

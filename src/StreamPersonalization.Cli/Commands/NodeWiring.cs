@@ -23,8 +23,9 @@ internal sealed class NodeWiring : IAsyncDisposable
     /// <summary>Assignment, definitions and the state reader; null without an experiment catalog.</summary>
     public ExperimentServing? Serving { get; }
 
+    /// <param name="system">The node's ActorSystem (its cluster member): the user actors and the ingest graph run on it.</param>
     public static async Task<NodeWiring> CreateAsync(NodeSettings settings, KafkaOptions kafka, SegmentCatalog catalog, ICheckpointStore store,
-        ShardOptions shardOptions, UserIdPseudonymizer? pseudonymizer, ILoggerFactory loggers, CancellationToken ct)
+        ShardOptions shardOptions, UserIdPseudonymizer? pseudonymizer, ILoggerFactory loggers, Akka.Actor.ActorSystem system, CancellationToken ct)
     {
         var experiments = settings.LoadExperiments();
         var serving = experiments is null ? null
@@ -33,6 +34,7 @@ internal sealed class NodeWiring : IAsyncDisposable
             experiments: experiments, dataQuality: settings.DataQuality)
         {
             CurrentExperiments = serving is null ? null : () => serving.Services.Catalog.Current,
+            System = system,
         };
         return new NodeWiring(node, serving);
     }

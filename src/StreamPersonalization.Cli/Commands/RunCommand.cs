@@ -60,9 +60,10 @@ internal static class RunCommand
         await using var store = settings.CreateStore();
         using var pseudonymizer = settings.Privacy.CreatePseudonymizer();
         var shardOptions = settings.Shards with { Privacy = settings.Privacy.ShardPrivacy(pseudonymizer) };
-        await using var wiring = await NodeWiring.CreateAsync(settings, settings.Kafka, catalog, store, shardOptions, pseudonymizer, loggers, ct);
-        var node = wiring.Node;
-        await using var runtime = await NodeRuntimeWiring.StartAsync(settings, akkaConfig, node, log);
+        StreamNode? created = null;
+        await using var runtime = await NodeRuntimeWiring.StartAsync(settings, akkaConfig, () => created, loggers, log);
+        await using var wiring = await NodeWiring.CreateAsync(settings, settings.Kafka, catalog, store, shardOptions, pseudonymizer, loggers, runtime.System, ct);
+        var node = created = wiring.Node;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (duration is { } d) stop.CancelAfter(d);
         log.LogInformation("Node {NodeId} starting: Kafka {Bootstrap}, store {Store}, catalog v{Version} ({Segments} segments), cluster address {Address}",
@@ -71,7 +72,7 @@ internal static class RunCommand
         var running = node.RunAsync(consuming.Token);
         runtime.OnDrain("drain-user-stage", async () =>
         {
-            consuming.Cancel();   // the node drains, checkpoints every shard and closes its consumer
+            consuming.Cancel();   // the node drains: every partition takes its last checkpoint, the consumer leaves the group
             try { await running; } catch (Exception ex) { log.LogError(ex, "The node failed while draining"); }
         });
         using var onStop = stop.Token.Register(() => _ = runtime.ShutdownAsync());

@@ -145,8 +145,8 @@ internal static class ScaleBenchmark
         var timers = 0;
         for (var p = 0; p < Partitions; p++)
         {
-            await store.Store.LoadCheckpointAsync(Node.Shards.ShardRunner.Scope, p, ct);
-            timers += (await store.Store.LoadTimersAsync(Node.Shards.ShardRunner.Scope, p, ct)).Count;
+            await store.Store.LoadCheckpointAsync(Node.StreamNode.Scope, p, ct);
+            timers += (await store.Store.LoadTimersAsync(Node.StreamNode.Scope, p, ct)).Count;
         }
         var loadTime = loading.Elapsed;
 

@@ -146,7 +146,7 @@ public sealed class ExperimentStage(NodeOptions options, ExperimentOptions exper
             {
                 Key = Encoding.UTF8.GetBytes(id),
                 Value = SnapshotJson.ToUtf8(evaluation.Snapshot),
-                Headers = new Headers { { KafkaShardOutput.RecordIdHeader, Encoding.UTF8.GetBytes($"{id}/{state.Sequence}") } },
+                Headers = new Headers { { StreamPersonalization.Kafka.OutputMessages.RecordIdHeader, Encoding.UTF8.GetBytes($"{id}/{state.Sequence}") } },
             });
             foreach (var alert in evaluation.Changes)
             {
@@ -154,7 +154,7 @@ public sealed class ExperimentStage(NodeOptions options, ExperimentOptions exper
                 {
                     Key = Encoding.UTF8.GetBytes(alert.Key),
                     Value = AlertJson.ToUtf8(alert),
-                    Headers = new Headers { { KafkaShardOutput.RecordIdHeader, Encoding.UTF8.GetBytes(alert.Id) } },
+                    Headers = new Headers { { StreamPersonalization.Kafka.OutputMessages.RecordIdHeader, Encoding.UTF8.GetBytes(alert.Id) } },
                 });
                 _log.Log(alert.Severity == AlertSeverity.Critical ? LogLevel.Warning : LogLevel.Information, "Alert {AlertId}: {Message}", alert.Id, alert.Message);
                 AlertsPublished++;

@@ -22,7 +22,7 @@ public sealed record UserFacts(bool Known, ulong SegmentMask, string? Country, s
 public sealed class UserFactsReader(IEntityLookup lookup, SegmentCatalog segments, TimeSpan ttl = default, TimeProvider? time = null)
 {
     /// <summary>Scope of user entities in the store (see the shard runner).</summary>
-    public const string UsersScope = Shards.ShardRunner.Scope;
+    public const string UsersScope = StreamNode.Scope;
 
     private readonly TtlCache<string, UserFacts> _cache = new(ttl, 1_000_000, time, StringComparer.Ordinal);
     private readonly KeyBatcher<string, byte[]> _states = new(keys => lookup.FindEntitiesAsync(UsersScope, keys));

@@ -3,14 +3,14 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using StreamPersonalization.Node.Metrics;
-using StreamPersonalization.Node.Shards;
+using StreamPersonalization.Runtime.Partitions;
 
 namespace StreamPersonalization.Node.Hosting;
 
 /// <summary>
-/// <c>/healthz</c> (liveness: no shard loop is stuck) and <c>/readyz</c> (readiness: an Up member of the Akka cluster,
-/// joined the group and every owned shard has loaded and runs) on the node's HTTP listener (<c>Http:Urls</c>, default http://127.0.0.1:8080).
-/// A stuck shard is one with queued records and no loop progress for <see cref="StuckAfter"/>. Unless
+/// <c>/healthz</c> (liveness: no partition is stuck) and <c>/readyz</c> (readiness: an Up member of the Akka cluster,
+/// joined the group and every owned partition has loaded and runs) on the node's HTTP listener (<c>Http:Urls</c>, default http://127.0.0.1:8080).
+/// A stuck partition is one with queued records and no round answered for <see cref="StuckAfter"/>. Unless
 /// <c>Http:Metrics</c> is false, <c>/metrics</c> serves the node's metrics in the Prometheus text format (<see cref="MetricsEndpoint"/>).
 /// </summary>
 public static class HealthEndpoints
@@ -34,6 +34,8 @@ public static class HealthEndpoints
         app.MapGet("/readyz", () => Respond(node, runtime, live: false));
         if (runtime is not null) Http.ClusterEndpoints.Map(app, runtime.Admin, http.ResolveAdminToken());
         if (http.Metrics) MetricsEndpoint.Map(app);
+        if (experiments is { Users: { } users })
+            experiments = experiments with { Users = users with { Live = node } };   // explanations ask the user's actor first
         if (experiments is not null)
         {
             Http.AssignmentEndpoints.Map(app, experiments, http);
@@ -65,6 +67,6 @@ public static class HealthEndpoints
         return Results.Json(body, statusCode: ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 
-    private static bool IsStuck(ShardRunner s) =>
-        s.State == ShardState.Running && s.Queued > 0 && TimeProvider.System.GetElapsedTime(s.LastProgressTicks) > StuckAfter;
+    private static bool IsStuck(PartitionStatus s) =>
+        s.State == PartitionState.Running && s.Queued > 0 && TimeProvider.System.GetElapsedTime(s.LastProgressTicks) > StuckAfter;
 }

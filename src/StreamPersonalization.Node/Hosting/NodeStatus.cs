@@ -11,7 +11,7 @@ public static class NodeStatus
         long records = 0, valid = 0, rejected = 0, late = 0, sessions = 0, transitions = 0;
         foreach (var s in shards)
         {
-            var c = s.Shard.Counters;
+            var c = s.Counters;
             records += c.Records; valid += c.ValidEvents; rejected += c.RejectedTotal; late += c.LateEvents;
             sessions += c.SessionsClosed; transitions += c.Transitions;
         }
@@ -25,7 +25,7 @@ public static class NodeStatus
         var result = new SortedDictionary<string, long>();
         foreach (var s in node.Shards)
         {
-            var rejected = s.Shard.Counters.Rejected;
+            var rejected = s.Counters.Rejected;
             for (var i = 1; i < rejected.Length; i++)
                 if (rejected[i] > 0) result[((RejectReason)i).Code()] = result.GetValueOrDefault(((RejectReason)i).Code()) + rejected[i];
         }

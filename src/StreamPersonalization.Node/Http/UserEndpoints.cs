@@ -10,7 +10,8 @@ namespace StreamPersonalization.Node.Http;
 /// <c>GET /v1/users/{id}/explanation</c> (public read, like assignments): which segments the user is in, the rule
 /// that put them there with the feature values it saw, and the experiments they are in — or that personalization is
 /// off and why. The id is pseudonymised like the clickstream's before anything is looked up; the answer repeats only
-/// the id the caller sent. Admin: <c>POST /v1/admin/users/{id}/forget</c> (see <see cref="AdminEndpoints"/>).
+/// the id the caller sent. The state comes from the user's actor when one holds it (<c>from: "actor"</c>, through the
+/// region: any node answers for any user), else from the last checkpoint (<c>from: "checkpoint"</c>). Admin: <c>POST /v1/admin/users/{id}/forget</c> (see <see cref="AdminEndpoints"/>).
 /// </summary>
 public static class UserEndpoints
 {
@@ -21,8 +22,11 @@ public static class UserEndpoints
         {
             if (id.Length is 0 or > AssignmentEndpoints.MaxUserKeyLength) return AssignmentEndpoints.Error(400, $"user id must have 1..{AssignmentEndpoints.MaxUserKeyLength} characters");
             var key = s.Assignments.StoreKey(id);
-            var state = await u.Lookup.FindEntityAsync(Experiments.UserFactsReader.UsersScope, key, ct);
-            if (state is null) return Results.Json(new { user = id, known = false, personalization = "unknown", reason = "no state stored for this user (never seen, erased, or deleted by retention)" });
+            // The actor's state is ahead of the row by up to one checkpoint interval; the row answers when no actor holds the user.
+            var live = u.Live is null ? null : await u.Live.FindAsync(id, key, ct);
+            var state = live is not null ? live.State : await u.Lookup.FindEntityAsync(Experiments.UserFactsReader.UsersScope, key, ct);
+            var from = live is not null ? "actor" : "checkpoint";
+            if (state is null) return Results.Json(new { user = id, known = false, personalization = "unknown", reason = "no state stored for this user (never seen, erased, or deleted by retention)", from });
             var user = UserStateSerializer.Deserialize(key, state, u.Segments);
             var off = user.ConsentWithdrawn ? "consent_withdrawn" : u.PersonalizationOff(user.Engagement.Country) ? "market_disabled" : null;
             var asOf = user.Engagement.LastEventMs;
@@ -57,6 +61,7 @@ public static class UserEndpoints
                 as_of = asOf == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(asOf).ToString("O"),
                 segments,
                 experiments,
+                from,
             });
         });
     }

@@ -18,6 +18,9 @@ public interface IKafkaClientFactory
     /// <c>group.instance.id</c> = <paramref name="clientId"/>, when <c>Kafka:StaticMembership</c> allows it. For groups whose
     /// members keep their identity across restarts (one per node), not for a group made anew by every process.</param>
     ConsumerBuilder<byte[], byte[]> CreateConsumerBuilder(string clientId, string groupId, bool staticMember = false);
+
+    /// <summary>The settings of <see cref="CreateConsumerBuilder"/>'s consumers (for a consumer a stage builds itself).</summary>
+    ConsumerConfig ConsumerConfig(string clientId, string groupId, bool staticMember = false);
 }
 
 /// <summary>Clients with the settings the node relies on (idempotent producer with the Java client's partitioner,

@@ -8,7 +8,7 @@ namespace StreamPersonalization.Node.Metrics;
 
 /// <summary>
 /// <c>GET /metrics</c> in the Prometheus text format: the node's own gauges (<see cref="NodeMetrics"/>) and every
-/// <c>StreamPersonalization*</c> meter of the process (e.g. <see cref="Shards.ShardMetrics"/>). The meter and the
+/// <c>StreamPersonalization*</c> meter of the process (e.g. <see cref="Runtime.Partitions.PartitionMetrics"/>). The meter and the
 /// collector live as long as the web application: they are disposed with it.
 /// </summary>
 public static class MetricsEndpoint
@@ -17,7 +17,7 @@ public static class MetricsEndpoint
     public static void AddNodeMetrics(this IServiceCollection services, StreamNode node, ILoggerFactory loggers)
     {
         // The shard fault instruments exist from the first fault on; create them now so /metrics lists them from the start.
-        RuntimeHelpers.RunClassConstructor(typeof(Shards.ShardMetrics).TypeHandle);
+        RuntimeHelpers.RunClassConstructor(typeof(Runtime.Partitions.PartitionMetrics).TypeHandle);
         // Factory registrations: the container disposes what it created when the application is disposed.
         services.AddSingleton(_ => new NodeMetrics(node));
         services.AddSingleton(sp =>

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using StreamPersonalization.Core.Ingest;
-using StreamPersonalization.Node.Shards;
+using StreamPersonalization.Runtime.Partitions;
 
 namespace StreamPersonalization.Node.Metrics;
 
@@ -16,7 +16,7 @@ public sealed class NodeMetrics : IDisposable
 {
     public const string MeterName = "StreamPersonalization.Node";
 
-    private static readonly ShardState[] States = Enum.GetValues<ShardState>();
+    private static readonly PartitionState[] States = Enum.GetValues<PartitionState>();
     private static readonly RejectReason[] Reasons = Enum.GetValues<RejectReason>();
 
     private readonly Meter _meter;
@@ -28,20 +28,20 @@ public sealed class NodeMetrics : IDisposable
         _node = node;
         _meter = new Meter(new MeterOptions(MeterName) { Scope = node });
         _meter.CreateObservableGauge("sp.node.ready", () => node.Ready ? 1 : 0, null,
-            "1 when the node is in the consumer group and every shard it owns is running (as /readyz)");
+            "1 when the node is in the consumer group and every partition it owns is running (as /readyz)");
         _meter.CreateObservableGauge("sp.node.failed_shards", () => node.FailedShards, "{shard}",
-            "Shards in state failed (waiting for their automatic restart, or stopped by data loss)");
+            "Partitions in state failed (stopped: their next records fell off the log)");
         _meter.CreateObservableGauge("sp.shard.state", ObserveStates, null,
-            "1 for the shard's current state (loading, running, stalled, failed, stopped), 0 for the other states");
+            "1 for the partition's current state (loading, running, stalled, failed, stopped), 0 for the other states");
         _meter.CreateObservableGauge("sp.shard.next_offset", () => PerShard(s => s.NextOffset), "{offset}",
             "Next clickstream offset the shard processes");
-        _meter.CreateObservableGauge("sp.shard.stalled", () => PerShard(s => s.State == ShardState.Stalled ? 1 : 0), "{shard}",
+        _meter.CreateObservableGauge("sp.shard.stalled", () => PerShard(s => s.State == PartitionState.Stalled ? 1 : 0), "{shard}",
             "1 while the shard waits for its store (retrying with back-off), else 0");
         _meter.CreateObservableGauge("sp.shard.queued", () => PerShard(s => s.Queued), "{record}",
-            "Records buffered for the shard (a full queue pauses the partition)");
-        _meter.CreateObservableCounter("sp.shard.records", () => PerShard(s => Highest("records", s.Partition, 0, s.Shard.Counters.Records)), "{record}",
+            "Records received for the partition and not yet taken into a round");
+        _meter.CreateObservableCounter("sp.shard.records", () => PerShard(s => Highest("records", s.Partition, 0, s.Counters.Records)), "{record}",
             "Clickstream records processed by the partition's shards since the partition began (checkpointed)");
-        _meter.CreateObservableCounter("sp.shard.events_accepted", () => PerShard(s => Highest("accepted", s.Partition, 0, s.Shard.Counters.ValidEvents)), "{event}",
+        _meter.CreateObservableCounter("sp.shard.events_accepted", () => PerShard(s => Highest("accepted", s.Partition, 0, s.Counters.ValidEvents)), "{event}",
             "Valid events applied to user entities since the partition began (checkpointed)");
         _meter.CreateObservableCounter("sp.shard.dead_lettered", ObserveDeadLettered, "{record}",
             "Records sent to the dead-letter topic, by reason, since the partition began (checkpointed)");
@@ -52,7 +52,7 @@ public sealed class NodeMetrics : IDisposable
 
     public void Dispose() => _meter.Dispose();
 
-    private IEnumerable<Measurement<long>> PerShard(Func<ShardRunner, long> value) =>
+    private IEnumerable<Measurement<long>> PerShard(Func<PartitionStatus, long> value) =>
         _node.Shards.Select(s => new Measurement<long>(value(s), PartitionTag(s)));
 
     private IEnumerable<Measurement<int>> ObserveStates() =>
@@ -67,7 +67,7 @@ public sealed class NodeMetrics : IDisposable
         _node.Shards.SelectMany(s =>
         {
             // Plain longs written by the shard thread: a read from here is never torn on 64-bit, only possibly a moment old.
-            var rejected = s.Shard.Counters.Rejected;
+            var rejected = s.Counters.Rejected;
             return Reasons.Where(r => (int)r < rejected.Length).Select(r => new Measurement<long>(
                 Highest("dead_lettered", s.Partition, (int)r, rejected[(int)r]), PartitionTag(s), new KeyValuePair<string, object?>("reason", r.Code())));
         });
@@ -83,5 +83,5 @@ public sealed class NodeMetrics : IDisposable
         }
     }
 
-    private static KeyValuePair<string, object?> PartitionTag(ShardRunner s) => new("partition", s.Partition);
+    private static KeyValuePair<string, object?> PartitionTag(PartitionStatus s) => new("partition", s.Partition);
 }

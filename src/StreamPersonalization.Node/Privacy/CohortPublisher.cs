@@ -31,6 +31,6 @@ public sealed class CohortPublisher(IProducer<byte[], byte[]> producer, KafkaOpt
     {
         Key = Encoding.UTF8.GetBytes(key),
         Value = value,
-        Headers = new Headers { { KafkaShardOutput.RecordIdHeader, Encoding.UTF8.GetBytes(recordId) } },
+        Headers = new Headers { { StreamPersonalization.Kafka.OutputMessages.RecordIdHeader, Encoding.UTF8.GetBytes(recordId) } },
     };
 }

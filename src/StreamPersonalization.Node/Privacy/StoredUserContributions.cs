@@ -15,7 +15,7 @@ namespace StreamPersonalization.Node.Privacy;
 public sealed class StoredUserContributions(ICheckpointStore store, SegmentCatalog catalog, HalfLifeDecay decay)
 {
     /// <summary>Scope of the user entities.</summary>
-    public const string Scope = Shards.ShardRunner.Scope;
+    public const string Scope = StreamNode.Scope;
 
     /// <summary>The contributions, and how many stored rows could not be read.</summary>
     public async Task<(List<UserContribution> Contributions, int Unreadable)> ReadAsync(CohortPeriod period, CohortBands bands, CancellationToken ct)

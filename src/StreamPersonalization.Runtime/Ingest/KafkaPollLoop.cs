@@ -35,12 +35,17 @@ internal sealed class KafkaPollLoop
     // Poll thread only:
     private readonly HashSet<int> _owned = [];
     private readonly HashSet<int> _paused = [];
+    private readonly HashSet<int> _dataLost = [];   // paused for good: its records fell off the log (policy Fail)
+    private readonly ConcurrentQueue<(int Partition, long Next)> _toStore = new();
     private readonly List<int> _justAssigned = [];
     private readonly Dictionary<int, List<ConsumeResult<byte[], byte[]>>> _pending = [];
     private volatile bool _draining;
     private volatile bool _abandoned;
     private volatile int[] _pausedSnapshot = [];
+    private volatile int[] _ownedSnapshot = [];
     private Error? _fatal;
+    private volatile bool _joined;
+    private long _dataLossEvents;
 
     public KafkaPollLoop(ConsumerConfig config, string topic, KafkaSourceOptions options, Func<int, long?> startOffset, Action wake, Action<string> warn)
     {
@@ -60,8 +65,21 @@ internal sealed class KafkaPollLoop
     /// <summary>Records of one partition queued and not yet taken.</summary>
     public int BufferedRecords(int partition) => Volatile.Read(ref Buffered(partition).Value);
 
+    /// <summary>Partitions the consumer owns right now (assigned, not yet revoked or lost).</summary>
+    public IReadOnlyList<int> Owned => _ownedSnapshot;
+
     /// <summary>Partitions paused for back-pressure right now.</summary>
     public IReadOnlyList<int> Paused => _pausedSnapshot;
+
+    /// <summary>The consumer has an assignment from the group (possibly empty) and has not lost it since.</summary>
+    public bool Joined => _joined;
+
+    /// <summary>Offsets that fell off the log and were skipped under <see cref="OffsetOutOfRangePolicy.Earliest"/>.</summary>
+    public long DataLossEvents => Interlocked.Read(ref _dataLossEvents);
+
+    /// <summary>Hands a checkpointed next offset to the consumer's background auto-commit (Kafka's committed offsets
+    /// only feed lag monitoring: the store's checkpoint is the truth).</summary>
+    public void StoreOffset(int partition, long next) => _toStore.Enqueue((partition, next));
 
     /// <summary>Completes when the consumer is closed and the thread has ended.</summary>
     public Task Finished => _finished.Task;
@@ -87,18 +105,20 @@ internal sealed class KafkaPollLoop
         try
         {
             consumer = new ConsumerBuilder<byte[], byte[]>(_config)
-                .SetPartitionsAssignedHandler((_, parts) => parts.Select(Assign).ToList())
+                .SetPartitionsAssignedHandler((_, parts) => { _joined = true; return parts.Select(Assign).ToList(); })
                 .SetPartitionsRevokedHandler((_, parts) => Revoke(parts.Select(p => p.Partition.Value)))
-                .SetPartitionsLostHandler((_, parts) => Lose(parts.Select(p => p.Partition.Value)))
+                .SetPartitionsLostHandler((_, parts) => { _joined = false; Lose(parts.Select(p => p.Partition.Value)); })
                 .SetErrorHandler((_, e) => { if (e.IsFatal) _fatal = e; else _warn($"Kafka consumer error on {_topic}: {e.Code}: {e.Reason}"); })
                 .Build();
             consumer.Subscribe(_topic);
             while (!_draining && _fatal is null)
             {
                 FlowControl(consumer);
+                StoreOffsets(consumer);
                 Poll(consumer);
             }
             if (_fatal is { } fatal) throw new KafkaException(fatal);
+            StoreOffsets(consumer);   // the last checkpoints' offsets go with the close's final commit
             consumer.Close();   // revokes every partition: each waits for its last checkpoint unless abandoned
             Queue(Completed.Instance);
         }
@@ -117,15 +137,66 @@ internal sealed class KafkaPollLoop
     private void Poll(IConsumer<byte[], byte[]> consumer)
     {
         var taken = 0;
-        for (var r = consumer.Consume(_options.PollTimeout); r is not null; r = consumer.Consume(TimeSpan.Zero))
+        try
         {
-            var p = r.Partition.Value;
-            if (r.IsPartitionEOF || !_owned.Contains(p)) continue;
-            if (!_pending.TryGetValue(p, out var batch)) _pending[p] = batch = [];
-            batch.Add(r);
-            if (++taken >= _options.MaxBatch || batch.Count >= _options.MaxBatch) break;
+            for (var r = consumer.Consume(_options.PollTimeout); r is not null; r = consumer.Consume(TimeSpan.Zero))
+            {
+                var p = r.Partition.Value;
+                if (r.IsPartitionEOF || !_owned.Contains(p)) continue;
+                if (!_pending.TryGetValue(p, out var batch)) _pending[p] = batch = [];
+                batch.Add(r);
+                if (++taken >= _options.MaxBatch || batch.Count >= _options.MaxBatch) break;
+            }
+        }
+        catch (ConsumeException e) when (e.Error.Code is ErrorCode.OffsetOutOfRange or ErrorCode.Local_AutoOffsetReset)
+        {
+            OffsetOutOfRange(consumer, e);
+        }
+        catch (ConsumeException e) when (!e.Error.IsFatal)
+        {
+            // A fetch error of one partition (a broker going away, a corrupt batch): the client retries by itself.
+            _warn($"Consume error {e.Error.Code} at {_topic}/{e.ConsumerRecord?.Partition.Value}@{e.ConsumerRecord?.Offset.Value}: {e.Error.Reason}");
         }
         Flush();
+    }
+
+    /// <summary>
+    /// A partition's start offset is no longer in the log. <see cref="OffsetOutOfRangePolicy.Fail"/>: pause it for good and
+    /// tell downstream (nothing is skipped). <see cref="OffsetOutOfRangePolicy.Earliest"/>: count it and read on from the
+    /// log start (the fetcher is in an error state for the partition, so it is assigned again rather than seeked).
+    /// </summary>
+    private void OffsetOutOfRange(IConsumer<byte[], byte[]> consumer, ConsumeException e)
+    {
+        var p = e.ConsumerRecord?.Partition.Value ?? -1;
+        var at = e.ConsumerRecord?.Offset.Value;
+        if (!_owned.Contains(p)) { _warn($"Offset {at} of {_topic}/{p} is out of range ({e.Error.Reason}) on a partition not owned here"); return; }
+        var tp = new TopicPartition(_topic, p);
+        if (_options.OnOffsetOutOfRange == OffsetOutOfRangePolicy.Earliest)
+        {
+            var low = consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).Low;
+            Interlocked.Increment(ref _dataLossEvents);
+            _warn($"Data loss on {_topic}/{p}: records from {at} to {low.Value - 1} were dropped by retention before they were processed; continuing from {low.Value} (OnOffsetOutOfRange=Earliest)");
+            consumer.IncrementalUnassign([tp]);
+            consumer.IncrementalAssign([new TopicPartitionOffset(tp, low)]);
+            return;
+        }
+        consumer.Pause([tp]);
+        _dataLost.Add(p);
+        _pending.Remove(p);
+        Queue(new PartitionDataLost(p, new DataLossException(
+            $"Partition {p}: stored offset {at} fell off the log ({e.Error.Reason}); refusing to skip data (OnOffsetOutOfRange=Fail).")));
+    }
+
+    private void StoreOffsets(IConsumer<byte[], byte[]> consumer)
+    {
+        var latest = new Dictionary<int, long>();
+        while (_toStore.TryDequeue(out var o)) latest[o.Partition] = o.Next;
+        foreach (var (p, next) in latest)
+        {
+            if (!_owned.Contains(p)) continue;
+            try { consumer.StoreOffset(new TopicPartitionOffset(_topic, p, next)); }
+            catch (KafkaException) { }   // lag monitoring only; the next checkpoint stores a later one
+        }
     }
 
     private void Flush()
@@ -152,6 +223,7 @@ internal sealed class KafkaPollLoop
         }
         foreach (var p in _owned)
         {
+            if (_dataLost.Contains(p)) continue;
             var buffered = Volatile.Read(ref Buffered(p).Value);
             if (!_paused.Contains(p) && buffered >= _options.MaxBufferedPerPartition)
             {
@@ -172,6 +244,7 @@ internal sealed class KafkaPollLoop
         var p = tp.Partition.Value;
         var start = _startOffset(p);
         _owned.Add(p);
+        _ownedSnapshot = [.. _owned.Order()];
         _justAssigned.Add(p);
         Queue(new PartitionAssigned(p, start));
         return new TopicPartitionOffset(tp, start is { } offset ? new Offset(offset) : Offset.Beginning);
@@ -205,9 +278,11 @@ internal sealed class KafkaPollLoop
             _pending.Remove(p);
             _owned.Remove(p);
             _paused.Remove(p);
+            _dataLost.Remove(p);
             _justAssigned.Remove(p);
         }
         _pausedSnapshot = [.. _paused.Order()];
+        _ownedSnapshot = [.. _owned.Order()];
     }
 
     private void Queue(object e)

@@ -20,12 +20,17 @@ public sealed class KafkaSourceOptions
     /// <value>Default 30 s.</value>
     public TimeSpan RevokeTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>What a partition does when its start offset fell off the log.</summary>
+    /// <value>Default <see cref="OffsetOutOfRangePolicy.Fail"/>: stop the partition and report it.</value>
+    public OffsetOutOfRangePolicy OnOffsetOutOfRange { get; init; } = OffsetOutOfRangePolicy.Fail;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public KafkaSourceOptions Validate()
     {
         if (MaxBufferedPerPartition < 1) throw new ArgumentException($"{nameof(MaxBufferedPerPartition)} must be ≥ 1, was {MaxBufferedPerPartition}");
         if (MaxBatch < 1) throw new ArgumentException($"{nameof(MaxBatch)} must be ≥ 1, was {MaxBatch}");
         if (PollTimeout <= TimeSpan.Zero) throw new ArgumentException($"{nameof(PollTimeout)} must be positive, was {PollTimeout}");
+        if (!Enum.IsDefined(OnOffsetOutOfRange)) throw new ArgumentException($"{nameof(OnOffsetOutOfRange)} must be Fail or Earliest, was {OnOffsetOutOfRange}");
         if (RevokeTimeout <= TimeSpan.Zero) throw new ArgumentException($"{nameof(RevokeTimeout)} must be positive, was {RevokeTimeout}");
         return this;
     }

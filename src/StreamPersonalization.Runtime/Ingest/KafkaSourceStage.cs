@@ -22,6 +22,18 @@ public sealed class KafkaSourceControl
         await loop.Finished.ConfigureAwait(false);
     }
 
+    /// <summary>The consumer has an assignment from the group (possibly empty) and has not lost it since.</summary>
+    public bool Joined => _loop?.Joined ?? false;
+
+    /// <summary>Offsets that fell off the log and were skipped under <see cref="OffsetOutOfRangePolicy.Earliest"/>.</summary>
+    public long DataLossEvents => _loop?.DataLossEvents ?? 0;
+
+    /// <summary>Hands a checkpointed next offset to the consumer's background commit (lag monitoring only).</summary>
+    public void StoreOffset(int partition, long next) => _loop?.StoreOffset(partition, next);
+
+    /// <summary>Partitions the consumer owns right now (empty before the stage starts).</summary>
+    public IReadOnlyList<int> Owned => _loop?.Owned ?? [];
+
     /// <summary>Partitions paused for back-pressure right now (empty before the stage starts).</summary>
     public IReadOnlyList<int> Paused => _loop?.Paused ?? [];
 

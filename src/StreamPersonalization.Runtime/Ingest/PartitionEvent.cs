@@ -53,3 +53,10 @@ public sealed record PartitionLost(int Partition) : PartitionEvent(Partition)
 {
     public override string ToString() => $"PartitionLost({Partition})";
 }
+
+/// <summary>The partition's next offset is no longer in the log and <see cref="OffsetOutOfRangePolicy.Fail"/> holds:
+/// the consumer paused it; no record of it follows until it is assigned again.</summary>
+public sealed record PartitionDataLost(int Partition, DataLossException Error) : PartitionEvent(Partition)
+{
+    public override string ToString() => $"PartitionDataLost({Partition}: {Error.Message})";
+}

@@ -8,7 +8,10 @@ public interface IUserRounds
     /// <summary>Every user's result, in the round's work order. Faults with
     /// <see cref="Users.UserRoundFailedException"/> when a user refused it, <see cref="TimeoutException"/> when
     /// users did not answer; cancelled by <paramref name="ct"/>.</summary>
-    Task<UserWorkResult[]> RunAsync(PartitionRound round, long epoch, long? expectedNextOffset, CancellationToken ct = default);
+    /// <param name="waiting">Told (on any thread) when users could not read their state and the round waits to send
+    /// them their work again: the refusal, and the attempt that now waits (1, 2, …: once per attempt, not per user).</param>
+    Task<UserWorkResult[]> RunAsync(PartitionRound round, long epoch, long? expectedNextOffset, CancellationToken ct = default,
+        Action<Users.UserRoundFailed, int>? waiting = null);
 }
 
 /// <summary>

@@ -60,6 +60,7 @@ internal sealed class PartitionDriver
     private bool _deliveryFailed;         // an output of this epoch was not delivered: replay from the checkpoint
     private (PartitionRound Round, bool Muted)? _current;   // the round in flight
     private readonly DataQualityMonitor? _dataQuality;
+    private DataLossException? _dataLost;   // its next records fell off the log: no round runs again
 
     /// <summary>What the driver tells the stage.</summary>
     internal sealed record Callbacks(Action<RoundOutputs> Emit, Func<bool> MayStartRound, Action<PartitionDriver> Finished, Action<PartitionDriver, long> Committed,
@@ -73,7 +74,11 @@ internal sealed class PartitionDriver
         // In memory only: after a restart a still-bad ratio raises the same alert id again (episode 1), which
         // downstream de-duplication absorbs.
         _dataQuality = options.DataQuality is { } dq ? new DataQualityMonitor($"{topic}/{partition}", dq) : null;
+        Status = new PartitionStatus(partition, rounds.Counters);
     }
+
+    /// <summary>What the partition is doing, for readers on other threads.</summary>
+    public PartitionStatus Status { get; }
 
     public int Partition { get; }
 
@@ -94,6 +99,7 @@ internal sealed class PartitionDriver
     public void Offer(PartitionRecords batch) => Guard(() =>
     {
         foreach (var r in batch.Records) _queue.Enqueue(r.ToInputRecord(Topic));
+        Status.Queue(_queue.Count);
         TryStartRound();
     });
 
@@ -105,6 +111,15 @@ internal sealed class PartitionDriver
         _revoked = revoked;
         if (_phase == Phase.Done) { revoked.Acknowledge(); return; }
         TryStartRound();
+    });
+
+    /// <summary>The records after the checkpoint are gone from the log (retention) and the policy is to stop: no round
+    /// runs again here (nothing is skipped); the partition stays assigned, reported as <see cref="PartitionState.Failed"/>.</summary>
+    public void DataLost(DataLossException error) => Guard(() =>
+    {
+        _dataLost = error;
+        Status.Failed(error);
+        _log.Error("Partition {0}/{1}: {2}", Topic, Partition, error.Message);
     });
 
     /// <summary>Starts the next round if the partition is idle and has records, or a checkpoint is due.</summary>
@@ -133,6 +148,7 @@ internal sealed class PartitionDriver
     {
         if (_phase == Phase.Done) return;
         if (_revoked is not null) { Lose($"revoked while failing: {why}"); return; }
+        Status.Restarted();
         var current = _current;
         _current = null;
         if (current is { } c) _rounds.Abandon(c.Round, why);
@@ -145,9 +161,24 @@ internal sealed class PartitionDriver
         catch (Exception e)
         {
             _log.Error(e, "Partition {0}/{1}: could not start again ({2}); stopped", Topic, Partition, e.Message);
-            Finish();
+            GiveUp($"could not start again: {e.Message}");
         }
     }
+
+    /// <summary>
+    /// Stops while the consumer still owns the partition (its checkpoint was fenced, or a user saw a newer epoch:
+    /// another member has, or had, the partition). The partition stays on the board as
+    /// <see cref="PartitionState.Failed"/> (the node is not ready) until the group revokes it, loses it or assigns it
+    /// again; nothing is processed meanwhile. A revoked partition just stops.
+    /// </summary>
+    private void GiveUp(string why)
+    {
+        if (_phase == Phase.Done) return;
+        if (_revoked is null) _gaveUp = new PartitionStoppedException($"Partition {Topic}/{Partition} stopped while still assigned here: {why}");
+        Lose(why);
+    }
+
+    private PartitionStoppedException? _gaveUp;
 
     /// <summary>Another member may own the partition already: stop, commit nothing.</summary>
     public void Lose(string why)
@@ -161,10 +192,12 @@ internal sealed class PartitionDriver
     private void TryStartRound()
     {
         if (_phase != Phase.Ready) return;
+        if (_dataLost is not null) { if (_revoked is not null) Finish(); return; }
         if (_deliveryFailed)
         {
             _deliveryFailed = false;
             if (_revoked is not null) { Lose("revoked with undeliverable outputs"); return; }
+            Status.Restarted();
             _log.Warning("Partition {0}/{1}: outputs not delivered; starting again from the checkpoint at {2}", Topic, Partition, _committed?.ToString() ?? "the beginning");
             Rewind(muteCompleted: false, then: null, delay: true);
             return;
@@ -205,9 +238,19 @@ internal sealed class PartitionDriver
         _phase = Phase.InRound;
         var epoch = _epoch;
         Task<UserWorkResult[]> answer;
-        try { answer = _users.RunAsync(round, epoch, _committed, _cancel.Token); }
+        try { answer = _users.RunAsync(round, epoch, _committed, _cancel.Token, (refusal, attempt) => Post(() => Waiting(epoch, refusal, attempt))); }
         catch (Exception e) { answer = Task.FromException<UserWorkResult[]>(e); }
         answer.ContinueWith(t => Post(() => Answered(round, epoch, muted, t)), TaskScheduler.Default);
+    }
+
+    /// <summary>Users of the round in flight cannot read their state: the partition reports itself stalled (the round
+    /// re-sends their work with a growing back-off and goes on once the store answers).</summary>
+    private void Waiting(long epoch, UserRoundFailed refusal, int attempt)
+    {
+        if (epoch != _epoch || _phase != Phase.InRound || _dataLost is not null) return;
+        Status.Stalled(new UserStateUnavailableException(refusal));
+        _log.Warning("Partition {0}/{1} stalled reading user state (attempt {2}): {3}; the round waits and sends the work again",
+            Topic, Partition, attempt, refusal.Error);
     }
 
     private void Answered(PartitionRound round, long epoch, bool muted, Task<UserWorkResult[]> answer)
@@ -224,7 +267,17 @@ internal sealed class PartitionDriver
             _rounds.Abandon(round, error.Message);
             if (error is UserRoundFailedException { Refusal.Reason: UserRoundRefusal.Fenced or UserRoundRefusal.Stale } refused)
             {
-                Lose($"a user refused the round: {refused.Refusal.Reason}, {refused.Refusal.Error}");
+                GiveUp($"a user refused the round: {refused.Refusal.Reason}, {refused.Refusal.Error}");
+                return;
+            }
+            if (error is UserRoundLostException)
+            {
+                // Messages to users were dropped (a shard hand-off drops what its region buffered) or their node went
+                // away: no output of this round went out; rounds since the checkpoint run again muted, then this one.
+                Status.LostRound();
+                _log.Warning("Partition {0}/{1}: {2}; replaying {3} records since the checkpoint at {4}",
+                    Topic, Partition, error.Message, _rewind.HeldRecords, _committed?.ToString() ?? "the beginning");
+                Rewind(muteCompleted: true, then: (round, muted), delay: false);
                 return;
             }
             if (error is UserRoundFailedException { Refusal.Reason: UserRoundRefusal.StateLost } lost)
@@ -237,6 +290,7 @@ internal sealed class PartitionDriver
                 return;
             }
             if (_revoked is not null && _failures >= 3) { Lose($"revoked while its rounds keep failing: {error.Message}"); return; }
+            Status.Restarted();
             _log.Warning("Partition {0}/{1}: round at offset {2} failed ({3}); starting again from the checkpoint at {4}",
                 Topic, Partition, round.Records.Count > 0 ? round.Records[0].Offset : _next, error.Message, _committed?.ToString() ?? "the beginning");
             Rewind(muteCompleted: false, then: (round, muted), delay: true);
@@ -247,12 +301,19 @@ internal sealed class PartitionDriver
         if (outcome.Poison is { } poisoned)
         {
             _rewind.Poisoned(poisoned);
+            Status.Poisoned();
             _log.Warning("Partition {0}/{1}: poison record at offset {2} ({3}); replaying {4} records since the checkpoint at {5} without it",
                 Topic, Partition, poisoned.PoisonOffset, poisoned.Poison!.Detail, _rewind.HeldRecords, _committed?.ToString() ?? "the beginning");
             Rewind(muteCompleted: true, then: (round, muted), delay: false);
             return;
         }
         _rewind.RoundCompleted(round);
+        if (Status.State == PartitionState.Stalled)
+        {
+            Status.Running();
+            _log.Info("Partition {0}/{1} recovered: its users' state can be read again", Topic, Partition);
+        }
+        Status.Progress(_next, _queue.Count);
         if (!muted && outcome.Outputs.Count > 0)
         {
             var outputs = new RoundOutputs(Partition, _epoch, outcome.Outputs);
@@ -288,6 +349,7 @@ internal sealed class PartitionDriver
             _log.Warning("Partition {0}/{1}: outputs not delivered ({2}); starting again from the checkpoint at {3}", Topic, Partition, error.Message, _committed?.ToString() ?? "the beginning");
             _pendingBatch = null;
             if (_revoked is not null) { Lose($"revoked with undeliverable outputs: {error.Message}"); return; }
+            Status.Restarted();
             Rewind(muteCompleted: false, then: null, delay: true);
             return;
         }
@@ -306,12 +368,13 @@ internal sealed class PartitionDriver
                 // An earlier attempt of this very batch was committed and only its answer was lost.
                 _log.Info("Partition {0}/{1}: checkpoint at offset {2} found committed by an earlier attempt", Topic, Partition, batch.NextOffset);
             }
-            else if (error is CheckpointConflictException) { Lose($"checkpoint fenced: {error.Message}"); return; }
+            else if (error is CheckpointConflictException) { GiveUp($"checkpoint fenced: {error.Message}"); return; }
             else if (_revoked is not null && _attempt >= 3) { Lose($"revoked while its checkpoint cannot be committed: {error.Message}"); return; }
             else
             {
                 var delay = _options.RetryDelay(++_attempt);
-            _log.Warning("Partition {0}/{1}: checkpoint at offset {2} not committed ({3}); retrying in {4} ms", Topic, Partition, batch.NextOffset, error.Message, (long)delay.TotalMilliseconds);
+                Status.Stalled(error);
+                _log.Warning("Partition {0}/{1} stalled: checkpoint at offset {2} not committed ({3}); retrying in {4} ms", Topic, Partition, batch.NextOffset, error.Message, (long)delay.TotalMilliseconds);
                 After(delay, () => Delivered(epoch, Task.CompletedTask));   // the same batch again: its state was taken
                 return;
             }
@@ -322,6 +385,9 @@ internal sealed class PartitionDriver
         _committed = batch.NextOffset;
         _committedShardState = batch.ShardState;
         _rewind.Committed();
+        Status.Committed(batch.NextOffset);
+        if (_dataLost is null) Status.Running();
+        Status.Progress(_next, _queue.Count);
         _sinceCheckpoint = 0;
         _lastCheckpointTicks = _time.GetTimestamp();
         try
@@ -354,6 +420,7 @@ internal sealed class PartitionDriver
     private void Rewind(bool muteCompleted, (PartitionRound Round, bool Muted)? then, bool delay)
     {
         _phase = Phase.Loading;
+        if (_dataLost is null) Status.Loading();
         if (!muteCompleted) _deliveryFailed = false;   // everything since the checkpoint goes out again
         _epoch = PartitionEpoch.Next(_time);
         if (!muteCompleted) _undelivered.Clear();   // all published again; a muted replay still waits for the first delivery
@@ -372,6 +439,7 @@ internal sealed class PartitionDriver
     private void Load()
     {
         _phase = Phase.Loading;
+        if (_dataLost is null) Status.Loading();
         _epoch = PartitionEpoch.Next(_time);
         var epoch = _epoch;
         Call(() => _store.LoadCheckpointAsync(_options.Scope, Partition, _cancel.Token)).ContinueWith(t => Post(() =>
@@ -379,6 +447,7 @@ internal sealed class PartitionDriver
             if (epoch != _epoch || t.IsCanceled) return;
             if (t.Exception?.GetBaseException() is { } error) { RetryLoad("its checkpoint", error, Load); return; }
             _committed = t.Result?.NextOffset;
+            if (_committed is { } c) Status.Committed(c);
             _committedShardState = t.Result?.ShardState;
             _checkpointRead = true;
             _next = _committed ?? 0;
@@ -396,6 +465,8 @@ internal sealed class PartitionDriver
             _rounds.Restore(shardState, t.Result);
             _attempt = 0;
             _phase = Phase.Ready;
+            if (_dataLost is null) Status.Running();
+            Status.Progress(_next, _queue.Count);
             TryStartRound();
         }), TaskScheduler.Default);
     }
@@ -404,7 +475,8 @@ internal sealed class PartitionDriver
     {
         if (_revoked is not null) { Lose($"revoked while {what} cannot be read: {error.Message}"); return; }
         var delay = _options.RetryDelay(++_attempt);
-        _log.Warning("Partition {0}/{1}: {2} not read ({3}); retrying in {4} ms", Topic, Partition, what, error.Message, (long)delay.TotalMilliseconds);
+        Status.Stalled(error);
+        _log.Warning("Partition {0}/{1} stalled: {2} not read ({3}); retrying in {4} ms", Topic, Partition, what, error.Message, (long)delay.TotalMilliseconds);
         var epoch = _epoch;
         After(delay, () => { if (epoch == _epoch) again(); });
     }
@@ -422,6 +494,8 @@ internal sealed class PartitionDriver
     private void Finish()
     {
         _phase = Phase.Done;
+        if (_gaveUp is { } stopped) Status.Failed(stopped);
+        else Status.Stopped();
         _epoch = PartitionEpoch.Next(_time);   // late completions of the last incarnation are ignored
         _cancel.Cancel();
         _revoked?.Acknowledge();
@@ -430,3 +504,6 @@ internal sealed class PartitionDriver
 
     public override string ToString() => $"PartitionDriver({Topic}/{Partition} {_phase} epoch {_epoch:x} next={_next} committed={_committed?.ToString() ?? "none"} queued={_queue.Count})";
 }
+
+/// <summary>A partition stopped while the consumer still owns it (fenced: another member has, or had, it).</summary>
+public sealed class PartitionStoppedException(string message) : Exception(message);

@@ -27,16 +27,22 @@ public sealed class PartitionRoundsStage : GraphStage<FlowShape<PartitionEvent, 
     private readonly Action<int, long>? _committed;
     private readonly Action<int>? _assigned;
     private readonly Action<int, Core.Experiments.Alerts.Alert>? _alerts;
+    private readonly PartitionBoard? _board;
+    private readonly Action<PartitionStatus>? _stopped;
 
     /// <param name="rounds">A fresh <see cref="PartitionRounds"/> for a newly assigned partition.</param>
     /// <param name="committed">Told (on the stage's thread) each partition's committed next offset.</param>
     /// <param name="assigned">Told (on the stage's thread) each newly assigned partition, before its checkpoint loads
     /// (the node places the partition's user shard on itself there).</param>
     /// <param name="alerts">Told (on the stage's thread) each data-quality alert raised at a partition's checkpoint.</param>
+    /// <param name="board">Where each running partition's <see cref="PartitionStatus"/> is shown (health, metrics).</param>
+    /// <param name="stopped">Told (on the stage's thread) each partition that stopped here: revoked after its last
+    /// checkpoint, lost, fenced, or given up.</param>
     public PartitionRoundsStage(string topic, Func<int, PartitionRounds> rounds, ICheckpointStore store, IUserRounds users, PartitionRoundsOptions? options = null,
-        TimeProvider? time = null, Action<int, long>? committed = null, Action<int>? assigned = null, Action<int, Core.Experiments.Alerts.Alert>? alerts = null)
+        TimeProvider? time = null, Action<int, long>? committed = null, Action<int>? assigned = null, Action<int, Core.Experiments.Alerts.Alert>? alerts = null,
+        PartitionBoard? board = null, Action<PartitionStatus>? stopped = null)
     {
-        (_topic, _rounds, _store, _users, _committed, _assigned, _alerts) = (topic, rounds, store, users, committed, assigned, alerts);
+        (_topic, _rounds, _store, _users, _committed, _assigned, _alerts, _board, _stopped) = (topic, rounds, store, users, committed, assigned, alerts, board, stopped);
         _options = (options ?? new PartitionRoundsOptions()).Validate();
         _time = time ?? TimeProvider.System;
         Shape = new FlowShape<PartitionEvent, RoundOutputs>(In, Out);
@@ -92,6 +98,7 @@ public sealed class PartitionRoundsStage : GraphStage<FlowShape<PartitionEvent, 
                     driver = new PartitionDriver(e.Partition, _stage._topic, _stage._rounds(e.Partition), _stage._options, _stage._store, _stage._users,
                         _post, _callbacks, Log, _stage._time);
                     _partitions[e.Partition] = driver;
+                    _stage._board?.Add(driver.Status);
                     Log.Info("Partition {0}/{1} assigned: loading its checkpoint", _stage._topic, e.Partition);
                     _stage._assigned?.Invoke(e.Partition);
                     driver.Start();
@@ -100,16 +107,21 @@ public sealed class PartitionRoundsStage : GraphStage<FlowShape<PartitionEvent, 
                     driver.Offer(records);
                     break;
                 case PartitionRecords records:
-                    Log.Warning("Partition {0}/{1}: {2} not assigned here; dropped (its owner reads them)", _stage._topic, e.Partition, records);
+                    Log.Warning("Partition {0}/{1}: {2} not running here; dropped (its owner, or this node once it is assigned again, reads them)", _stage._topic, e.Partition, records);
                     break;
                 case PartitionRevoked revoked when driver is not null:
                     driver.Revoke(revoked);
                     break;
                 case PartitionRevoked revoked:
+                    _stage._board?.Remove(e.Partition);
                     revoked.Acknowledge();
                     break;
                 case PartitionLost:
                     driver?.Lose("lost by the consumer");
+                    _stage._board?.Remove(e.Partition);
+                    break;
+                case PartitionDataLost lost:
+                    driver?.DataLost(lost.Error);
                     break;
             }
             TryPull();
@@ -145,6 +157,9 @@ public sealed class PartitionRoundsStage : GraphStage<FlowShape<PartitionEvent, 
         private void Finished(PartitionDriver driver)
         {
             if (_partitions.TryGetValue(driver.Partition, out var current) && ReferenceEquals(current, driver)) _partitions.Remove(driver.Partition);
+            // Given up while still assigned: shown as failed until the group revokes, loses or reassigns it.
+            if (driver.Status.State != PartitionState.Failed || _stopping) _stage._board?.Remove(driver.Status);
+            _stage._stopped?.Invoke(driver.Status);
             // Outputs of a partition given up without its checkpoint are the next owner's to publish (after a
             // checkpoint none of its outputs are left here: they were acknowledged before it).
             if (_outgoing.Any(o => o.Partition == driver.Partition))

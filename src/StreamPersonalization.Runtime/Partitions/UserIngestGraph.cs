@@ -39,6 +39,12 @@ public sealed record UserIngestSettings(ConsumerConfig Consumer, string Topic, O
 
     /// <summary>Told each partition assigned to this node, before its checkpoint loads.</summary>
     public Action<int>? Assigned { get; init; }
+
+    /// <summary>Where each running partition shows its <see cref="PartitionStatus"/> (null: not shown).</summary>
+    public PartitionBoard? Board { get; init; }
+
+    /// <summary>Told each partition that stopped on this node (revoked after its last checkpoint, lost, fenced, given up).</summary>
+    public Action<PartitionStatus>? Stopped { get; init; }
 }
 
 /// <summary>A running user ingest graph.</summary>
@@ -129,10 +135,18 @@ public static class UserIngestGraph
             }
         }
 
+        KafkaSourceControl? sourceControl = null;   // set right after materialization (a commit before it misses one lag update)
+        void Committed(int partition, long next)
+        {
+            sourceControl?.StoreOffset(partition, next);   // Kafka's committed offsets follow the checkpoints (lag monitoring)
+            settings.Committed?.Invoke(partition, next);
+        }
+
         var rounds = new PartitionRoundsStage(settings.Topic, settings.Rounds, settings.Store, settings.Users, settings.Partitions,
-            committed: settings.Committed, assigned: Place, alerts: Alert);
+            committed: Committed, assigned: Place, alerts: Alert, board: settings.Board, stopped: settings.Stopped);
         var sink = new ProducerSinkStage(settings.Producer, settings.Outputs, settings.MaxOutputsInFlight);
         var (control, done) = Source.FromGraph(source).Via(rounds).ToMaterialized(Sink.FromGraph(sink), Keep.Both).Run(system.Materializer());
+        sourceControl = control;
         return new UserIngest(control, done);
     }
 }

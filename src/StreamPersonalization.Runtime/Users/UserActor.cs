@@ -48,7 +48,14 @@ public sealed class UserActor : UntypedActor, IWithStash
         _loader = settings.Loader;
         _regionOf = settings.Region ?? (system => ClusterSharding.Get(system).ShardRegion(UserSharding.TypeName));
         if (settings.PassivateAfter > TimeSpan.Zero) Context.SetReceiveTimeout(settings.PassivateAfter);
+        _resident = settings.Resident;
     }
+
+    private readonly ResidentUsers? _resident;
+
+    protected override void PreStart() => _resident?.Started();
+
+    protected override void PostStop() => _resident?.Stop();
 
     public IStash Stash { get; set; } = null!;
 
@@ -253,5 +260,26 @@ public sealed class UserActor : UntypedActor, IWithStash
 /// <param name="Loader">Reads a user's committed state.</param>
 /// <param name="PassivateAfter">Idle time after which a clean actor stops (zero: never).</param>
 /// <param name="Region">Where rounds that reach a passivating actor go back to (null: the <c>user</c> shard region).</param>
+/// <param name="Resident">Counts this node's live user actors (null: not counted).</param>
 public sealed record UserActorSettings(UserProcessor Processor, Func<ExperimentCatalog>? Experiments, IUserStateLoader Loader, TimeSpan PassivateAfter,
-    Func<ActorSystem, IActorRef>? Region = null);
+    Func<ActorSystem, IActorRef>? Region = null, ResidentUsers? Resident = null);
+
+/// <summary>How many user actors live on a node right now (the cluster view and the demo show it).</summary>
+public sealed class ResidentUsers
+{
+    private long _count;
+    private long _stopped;
+
+    public long Count => Interlocked.Read(ref _count);
+
+    /// <summary>User actors stopped on this node so far (passivated, or handed off with their shard).</summary>
+    public long Stopped => Interlocked.Read(ref _stopped);
+
+    internal void Started() => Interlocked.Increment(ref _count);
+
+    internal void Stop()
+    {
+        Interlocked.Decrement(ref _count);
+        Interlocked.Increment(ref _stopped);
+    }
+}

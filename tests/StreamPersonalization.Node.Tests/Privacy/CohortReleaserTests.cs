@@ -1,3 +1,4 @@
+using StreamPersonalization.Kafka;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -112,7 +113,7 @@ public sealed class CohortReleaserTests(KafkaFixture kafka, ITestOutputHelper ou
             var json = JsonDocument.Parse(record.Message.Value).RootElement;
             var recordId = $"{CohortPopulation.Period.Id}/{name}";
             Assert.Equal(recordId, Encoding.UTF8.GetString(record.Message.Key));
-            Assert.Equal(recordId, Encoding.UTF8.GetString(record.Message.Headers.GetLastBytes(KafkaShardOutput.RecordIdHeader)));
+            Assert.Equal(recordId, Encoding.UTF8.GetString(record.Message.Headers.GetLastBytes(OutputMessages.RecordIdHeader)));
             var users = json.GetProperty("users").GetInt64();
             var avgSession = json.GetProperty("averageSessionSeconds").GetDouble();
             var conversion = json.GetProperty("conversionRate").GetDouble();

@@ -1,3 +1,4 @@
+using StreamPersonalization.Kafka;
 using System.Text;
 using StreamPersonalization.Core.Checkpoints;
 using StreamPersonalization.Core.Ingest;
@@ -5,7 +6,6 @@ using StreamPersonalization.Core.Segments;
 using StreamPersonalization.Core.Shards;
 using StreamPersonalization.Core.Synthetic;
 using StreamPersonalization.Node.Kafka;
-using StreamPersonalization.Node.Shards;
 using StreamPersonalization.Tests;
 using StreamPersonalization.Tests.Reference;
 
@@ -117,7 +117,7 @@ public sealed class PipelineScenario
             foreach (var r in TopicReader.ReadAll(Kafka.Bootstrap, topic, Partitions))
             {
                 var rendered = EngineRendering.RenderJson(r.Message.Value);
-                var id = Encoding.UTF8.GetString(r.Message.Headers.GetLastBytes(KafkaShardOutput.RecordIdHeader));
+                var id = Encoding.UTF8.GetString(r.Message.Headers.GetLastBytes(OutputMessages.RecordIdHeader));
                 Assert.Equal($"{rendered.User}/{rendered.Sequence}", id);
                 if (byId.TryGetValue(id, out var seen))
                 {
@@ -130,8 +130,8 @@ public sealed class PipelineScenario
         deadLetters = new();
         foreach (var r in TopicReader.ReadAll(Kafka.Bootstrap, run.DeadLetterTopic, Partitions))
         {
-            var source = Encoding.UTF8.GetString(r.Message.Headers.GetLastBytes(KafkaShardOutput.SourceHeader));
-            var reason = Encoding.UTF8.GetString(r.Message.Headers.GetLastBytes(KafkaShardOutput.ReasonHeader));
+            var source = Encoding.UTF8.GetString(r.Message.Headers.GetLastBytes(OutputMessages.SourceHeader));
+            var reason = Encoding.UTF8.GetString(r.Message.Headers.GetLastBytes(OutputMessages.ReasonHeader));
             var at = source.LastIndexOf('@');
             var slash = source.LastIndexOf('/', at);
             var key = (int.Parse(source[(slash + 1)..at]), long.Parse(source[(at + 1)..]));
@@ -198,5 +198,5 @@ public sealed class PipelineScenario
 
     /// <summary>Records of the input the store's checkpoints cover (sum of next offsets).</summary>
     public static async Task<long> CheckpointedAsync(ICheckpointStore store) =>
-        (await store.LoadCheckpointsAsync(ShardRunner.Scope)).Sum(c => c.NextOffset);
+        (await store.LoadCheckpointsAsync(StreamNode.Scope)).Sum(c => c.NextOffset);
 }

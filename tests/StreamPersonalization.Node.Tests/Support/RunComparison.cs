@@ -62,8 +62,8 @@ public static class RunComparison
             Assert.Equal((c.Partition, c.Key, c.NextTimerMs), (k.Partition, k.Key, k.NextTimerMs));
             Assert.True(c.State.AsSpan().SequenceEqual(k.State), $"state of {c.Key} differs from the run without faults");
         }
-        var cleanCheckpoints = await cleanStore.LoadCheckpointsAsync(ShardRunner.Scope);
-        var faultyCheckpoints = await faultyStore.LoadCheckpointsAsync(ShardRunner.Scope);
+        var cleanCheckpoints = await cleanStore.LoadCheckpointsAsync(StreamNode.Scope);
+        var faultyCheckpoints = await faultyStore.LoadCheckpointsAsync(StreamNode.Scope);
         Assert.Equal(cleanCheckpoints.Select(c => (c.Partition, c.NextOffset, c.WatermarkMs)), faultyCheckpoints.Select(c => (c.Partition, c.NextOffset, c.WatermarkMs)));
         // Exactly-once counters (the shard state also holds experiment range ends, which follow checkpoint timing).
         Assert.Equal(cleanCheckpoints.Select(Counters), faultyCheckpoints.Select(Counters));
@@ -89,7 +89,7 @@ public static class RunComparison
     private static async Task<List<StoredEntity>> ReadEntities(ICheckpointStore store)
     {
         var list = new List<StoredEntity>();
-        await foreach (var e in store.ReadEntitiesAsync(ShardRunner.Scope)) list.Add(e);
+        await foreach (var e in store.ReadEntitiesAsync(StreamNode.Scope)) list.Add(e);
         return list;
     }
 }

@@ -1,7 +1,6 @@
 using Confluent.Kafka;
 using StreamPersonalization.Core.Checkpoints;
 using StreamPersonalization.Node.Kafka;
-using StreamPersonalization.Node.Shards;
 
 namespace StreamPersonalization.Node.Tests.Support;
 
@@ -36,7 +35,7 @@ public sealed class ThreeBrokerKafkaFixture() : KafkaFixture(brokers: 3)
     public static async Task<long[]> CheckpointOffsetsAsync(ICheckpointStore store)
     {
         var offsets = new long[PipelineScenario.Partitions];
-        foreach (var c in await store.LoadCheckpointsAsync(ShardRunner.Scope)) offsets[c.Partition] = c.NextOffset;
+        foreach (var c in await store.LoadCheckpointsAsync(StreamNode.Scope)) offsets[c.Partition] = c.NextOffset;
         return offsets;
     }
 

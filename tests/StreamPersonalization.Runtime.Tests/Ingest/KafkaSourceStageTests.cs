@@ -29,7 +29,7 @@ public sealed class KafkaSourceStageTests : Akka.TestKit.Xunit2.TestKit, IClassF
             .ToMaterialized(Sink.ForEach<PartitionEvent>(e => { events.Enqueue(e); (e as PartitionRevoked)?.Acknowledge(); }), Keep.Both)
             .Run(Sys.Materializer());
 
-        await UntilAsync(() => Records(events).Count() == 4 * 500 - 120);
+        await Eventually.UntilAsync(() => Records(events).Count() == 4 * 500 - 120);
         await control.DrainAsync().WaitAsync(Patience);
         await done.WaitAsync(Patience);   // the source completes after the drain
 
@@ -53,7 +53,7 @@ public sealed class KafkaSourceStageTests : Akka.TestKit.Xunit2.TestKit, IClassF
             .Run(Sys.Materializer());
 
         // Nobody pulls: the partition is paused once 300 records wait.
-        await UntilAsync(() => control.Paused.Contains(0));
+        await Eventually.UntilAsync(() => control.Paused.Contains(0));
         await Task.Delay(TimeSpan.FromSeconds(1));   // paused for real: fetching stopped at the bound (+ the batch that crossed it)
         Assert.InRange(control.BufferedRecords(0), 300, 300 + 50);
         var offsets = new List<long>();
@@ -67,7 +67,7 @@ public sealed class KafkaSourceStageTests : Akka.TestKit.Xunit2.TestKit, IClassF
             }
         }
         Assert.Equal(Enumerable.Range(0, 5_000).Select(i => (long)i), offsets);
-        await UntilAsync(() => control.Paused.Count == 0);
+        await Eventually.UntilAsync(() => control.Paused.Count == 0);
         await DrainAsync(control, queue);
     }
 
@@ -91,11 +91,11 @@ public sealed class KafkaSourceStageTests : Akka.TestKit.Xunit2.TestKit, IClassF
             .Run(Sys.Materializer());
 
         var a = Member("a");
-        await UntilAsync(() => processed.Count >= 1_000);
+        await Eventually.UntilAsync(() => processed.Count >= 1_000);
         var b = Member("b");   // joins: cooperative-sticky moves some of a's partitions to b
-        await UntilAsync(() => Volatile.Read(ref revokedOnA) > 0 && Volatile.Read(ref assignedToB) > 0);
+        await Eventually.UntilAsync(() => Volatile.Read(ref revokedOnA) > 0 && Volatile.Read(ref assignedToB) > 0);
         kafka.Produce("moves", partitions, half, create: false);
-        await UntilAsync(() => processed.Count >= partitions * 2 * half);
+        await Eventually.UntilAsync(() => processed.Count >= partitions * 2 * half);
         await Task.WhenAll(a.Control.DrainAsync(), b.Control.DrainAsync()).WaitAsync(Patience);
 
         var seen = processed.GroupBy(x => (x.Partition, x.Offset)).ToDictionary(g => g.Key, g => g.Count());
@@ -116,7 +116,7 @@ public sealed class KafkaSourceStageTests : Akka.TestKit.Xunit2.TestKit, IClassF
         var (control, queue) = Source.FromGraph(first)
             .ToMaterialized(Sink.Queue<PartitionEvent>().WithAttributes(Attributes.CreateInputBuffer(1, 1)), Keep.Both)
             .Run(Sys.Materializer());
-        await UntilAsync(() => control.Paused.Contains(0));
+        await Eventually.UntilAsync(() => control.Paused.Contains(0));
         // Take a few records, then drain: the revoke is acknowledged with the checkpoint of what was taken.
         long next = 0;
         var drained = control.DrainAsync();
@@ -134,7 +134,7 @@ public sealed class KafkaSourceStageTests : Akka.TestKit.Xunit2.TestKit, IClassF
         var (control2, _) = Source.FromGraph(new KafkaSourceStage(kafka.Consumer("again-g"), "again", p => checkpoints[p], options))
             .ToMaterialized(Sink.ForEach<PartitionEvent>(e => { events.Enqueue(e); (e as PartitionRevoked)?.Acknowledge(); }), Keep.Both)
             .Run(Sys.Materializer());
-        await UntilAsync(() => Records(events).Count() == 2_000 - next);
+        await Eventually.UntilAsync(() => Records(events).Count() == 2_000 - next);
         Assert.Equal(Enumerable.Range((int)next, 2_000 - (int)next).Select(i => (long)i), Records(events).Select(r => r.Offset.Value));
         await control2.DrainAsync().WaitAsync(Patience);
     }
@@ -187,9 +187,9 @@ public sealed class KafkaSourceStageTests : Akka.TestKit.Xunit2.TestKit, IClassF
         var (a, aQueue) = Member();
         for (var assigned = 0; assigned < 2;)
             if (await PullAsync("a", aQueue) is PartitionAssigned) assigned++;
-        await UntilAsync(() => a.Paused.Count == 2);   // both partitions held up by a sink that does not pull
+        await Eventually.UntilAsync(() => a.Paused.Count == 2);   // both partitions held up by a sink that does not pull
         var (b, bQueue) = Member();                     // joins: one partition, paused on a, moves to b
-        await UntilAsync(() => a.QueuedControlEvents > 0);
+        await Eventually.UntilAsync(() => a.QueuedControlEvents > 0);
         int moved;
         while (true) if (await PullAsync("a", aQueue) is PartitionRevoked r) { moved = r.Partition; break; }
         while (await PullAsync("b", bQueue) is not PartitionAssigned) { }
@@ -215,16 +215,6 @@ public sealed class KafkaSourceStageTests : Akka.TestKit.Xunit2.TestKit, IClassF
 
     private static IEnumerable<Confluent.Kafka.ConsumeResult<byte[], byte[]>> Records(IEnumerable<PartitionEvent> events) =>
         events.OfType<PartitionRecords>().SelectMany(r => r.Records);
-
-    private static async Task UntilAsync(Func<bool> condition, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(condition))] string what = "")
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within 60 s: {what}");
-            await Task.Delay(20);
-        }
-    }
 
     /// <summary>What the node's graph will do, reduced to offsets: process records, checkpoint a partition's next offset
     /// when it is revoked, then acknowledge; drop a lost partition.</summary>

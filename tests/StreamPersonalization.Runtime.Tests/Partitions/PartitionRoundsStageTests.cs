@@ -281,6 +281,31 @@ public sealed class PartitionRoundsStageTests : Akka.TestKit.Xunit2.TestKit, IAs
     }
 
     [Fact]
+    public async Task Stage_RoundsFallingSilentHalfApplied_ReplayMutedFromTheCheckpoint_EqualsUserShard_WithoutARestart()
+    {
+        var options = RoundsScenario.Options(null);
+        var log = RoundsScenario.Log(36, 6_000);
+        var users = new WorkerRounds(_store, new UserProcessor(options, RoundsScenario.Catalog), 36) { LoseRound = n => n % 5 == 3 };
+        var sink = new AckingSink(36);
+        var board = new PartitionBoard();
+        var events = new List<PartitionEvent> { new PartitionAssigned(0, null) };
+        events.AddRange(PartitionEvents.Batches(log, 800, 36));
+        events.Add(new PartitionRevoked(0));
+        long lost = 0, restarts = -1;
+        var stage = new PartitionRoundsStage("clickstream", p => new PartitionRounds(p, options, experiments: true), _store, users, Options(),
+            board: board, stopped: s => (lost, restarts) = (s.LostRounds, s.Restarts));
+
+        await Source.From(events).Via(stage).RunWith(sink.Sink, Sys.Materializer()).WaitAsync(TimeSpan.FromSeconds(60));
+
+        _output.WriteLine($"{users.LostRounds} rounds fell silent, {users.Rounds} rounds");
+        Assert.True(users.LostRounds >= 3);
+        Assert.Equal(users.LostRounds, lost);
+        Assert.Equal(0, restarts);   // expected around a hand-off: not a failure
+        var (ends, checkpoints) = PartitionEvents.CheckpointEvery(log.Count, CheckpointEvery);
+        RoundsScenario.AssertSame(RoundsScenario.RunShard(log, options, ends, checkpoints), (sink.Outputs, _store.Scenario));   // nothing published twice
+    }
+
+    [Fact]
     public async Task Stage_UsersLosingUncheckpointedState_ReplayMuted_EqualsUserShard()
     {
         var options = RoundsScenario.Options(null);
@@ -417,5 +442,55 @@ public sealed class PartitionRoundsStageTests : Akka.TestKit.Xunit2.TestKit, IAs
         await done.WaitAsync(TimeSpan.FromSeconds(10));
         var (ends, checkpoints) = PartitionEvents.CheckpointEvery(log.Count, CheckpointEvery);
         RoundsScenario.AssertSame(RoundsScenario.RunShard(log, options, ends, checkpoints), (sink.Outputs, _store.Scenario));
+    }
+
+    [Fact]
+    public async Task Board_ShowsEachPartition_StalledWhileItsStoreIsDown_RestartsAfterFailures_FailedOnDataLoss_GoneWhenRevoked()
+    {
+        var options = RoundsScenario.Options(null);
+        var log = RoundsScenario.Log(35, 2_000);
+        var users = new WorkerRounds(_store, new UserProcessor(options, RoundsScenario.Catalog), 35) { FailRound = n => n == 2 };
+        var sink = new AckingSink(35);
+        var board = new PartitionBoard();
+        var stopped = new ConcurrentQueue<(int Partition, PartitionState State)>();
+        var stage = new PartitionRoundsStage("clickstream", p => new PartitionRounds(p, options, experiments: true), _store, users, Options(),
+            board: board, stopped: s => stopped.Enqueue((s.Partition, s.State)));
+        PartitionStatus Of(int partition) => board.Partitions.Single(p => p.Partition == partition);
+        _store.FailNextLoads = 1_000_000;   // the store is down
+        var (pub, done) = this.SourceProbe<PartitionEvent>().Via(stage).ToMaterialized(sink.Sink, Keep.Both).Run(Sys.Materializer());
+        pub.SendNext(new PartitionAssigned(0, null));
+        pub.SendNext(new PartitionAssigned(1, null));
+        await Eventually.UntilAsync(() => board.Partitions.Count == 2 && board.Partitions.All(p => p.State == PartitionState.Stalled && p.StoreRetries >= 2));
+        Assert.All(board.Partitions, p => Assert.IsType<TimeoutException>(p.Failure));
+
+        Interlocked.Exchange(ref _store.FailNextLoads, 0);   // it answers again
+        await Eventually.UntilAsync(() => board.Partitions.All(p => p.State == PartitionState.Running && p.Failure is null));
+        foreach (var b in PartitionEvents.Batches(log, 500, 35)) pub.SendNext(b);
+        // Checkpoints every 700 records; round 2 fails once and the partition starts again from its checkpoint.
+        await Eventually.UntilAsync(() => Of(0).NextOffset == log.Count && Of(0).CommittedOffset == 1_400 && Of(0).Queued == 0);
+        Assert.Equal(1, Of(0).Restarts);
+        Assert.Equal(1, board.Restarts);
+        Assert.True(Of(0).Counters.Records > 0);
+
+        pub.SendNext(new PartitionDataLost(1, new DataLossException("partition 1: offset 0 fell off the log (test)")));
+        await Eventually.UntilAsync(() => Of(1).State == PartitionState.Failed);
+        Assert.IsType<DataLossException>(Of(1).Failure);
+        pub.SendNext(new PartitionRecords(1, PartitionEvents.Batches(log.Take(100).ToList(), 100, 35, partition: 1)[0].Records));
+        await Task.Delay(300);
+        Assert.Equal(0, Of(1).NextOffset);   // nothing after a data loss is processed: it is never skipped silently
+
+        var revoked1 = new PartitionRevoked(1);
+        pub.SendNext(revoked1);
+        await revoked1.Acknowledged.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Null(await _store.LoadCheckpointAsync("users", 1));
+        var revoked0 = new PartitionRevoked(0);
+        pub.SendNext(revoked0);
+        await revoked0.Acknowledged.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(log.Count, (await _store.LoadCheckpointAsync("users", 0))!.NextOffset);
+        Assert.Empty(board.Partitions);
+        Assert.Equal(1, board.Restarts);   // kept after the partition left the board
+        Assert.Equal([(1, PartitionState.Stopped), (0, PartitionState.Stopped)], stopped.ToArray());
+        pub.SendComplete();
+        await done.WaitAsync(TimeSpan.FromSeconds(10));
     }
 }

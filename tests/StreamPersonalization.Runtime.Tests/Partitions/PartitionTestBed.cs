@@ -98,19 +98,31 @@ internal sealed class WorkerRounds(ICheckpointStore store, UserProcessor process
     /// <summary>Which rounds (numbered from 1 in the order they arrive) fail as a timeout would.</summary>
     public Func<int, bool>? FailRound;
 
-    public int Rounds, FailedRounds, StateLost;
+    /// <summary>Which rounds fall silent half-way, as when a shard hand-off drops messages: the first half of the
+    /// users apply their work, then the round fails with <see cref="UserRoundLostException"/>.</summary>
+    public Func<int, bool>? LoseRound;
+
+    public int Rounds, FailedRounds, StateLost, LostRounds;
 
     /// <summary>Share of answered users whose worker then vanishes even if dirty (a crash or hand-off; 0..1).</summary>
     public double CrashShare;
 
-    public async Task<UserWorkResult[]> RunAsync(PartitionRound round, long epoch, long? expectedNextOffset, CancellationToken ct = default)
+    public async Task<UserWorkResult[]> RunAsync(PartitionRound round, long epoch, long? expectedNextOffset, CancellationToken ct = default,
+        Action<StreamPersonalization.Runtime.Users.UserRoundFailed, int>? waiting = null)
     {
         await Task.Yield();
         ct.ThrowIfCancellationRequested();
-        if (FailRound?.Invoke(Interlocked.Increment(ref Rounds)) == true && Interlocked.Increment(ref FailedRounds) > 0) throw new TimeoutException($"{round}: users did not answer (injected)");
+        var number = Interlocked.Increment(ref Rounds);
+        if (FailRound?.Invoke(number) == true && Interlocked.Increment(ref FailedRounds) > 0) throw new TimeoutException($"{round}: users did not answer (injected)");
+        var silentAfter = LoseRound?.Invoke(number) == true ? round.Work.Count / 2 : -1;
         var results = new UserWorkResult[round.Work.Count];
         for (var i = 0; i < results.Length; i++)
         {
+            if (i == silentAfter)
+            {
+                Interlocked.Increment(ref LostRounds);
+                throw new UserRoundLostException($"{round}: {results.Length - i} users silent (injected)");
+            }
             var work = round.Work[i];
             if (!_workers.TryGetValue(work.Key, out var known) || known.Epoch != epoch || known.Worker.Entity is null && !known.Worker.DirtySinceCheckpoint)
             {

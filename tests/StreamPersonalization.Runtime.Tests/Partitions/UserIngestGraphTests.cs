@@ -94,7 +94,7 @@ public sealed class UserIngestGraphTests : Akka.TestKit.Xunit2.TestKit, IClassFi
             var committed = new ConcurrentDictionary<int, long>();
             var byB = new ConcurrentDictionary<int, long>();
             running.Add(await StartNodeAsync(a, store, name, outputs, options, (p, next) => committed[p] = next));
-            await Until(() => committed.Count == Partitions, "node a should checkpoint every partition");
+            await Eventually.UntilAsync(() => committed.Count == Partitions, null, "node a should checkpoint every partition");
 
             // Node b joins the cluster and the group: cooperative-sticky moves some partitions, and b places their user
             // shards on itself; actors of a that hold uncheckpointed state are handed off.
@@ -102,11 +102,11 @@ public sealed class UserIngestGraphTests : Akka.TestKit.Xunit2.TestKit, IClassFi
             await TestNodes.UntilUpAsync(a, 2, TimeSpan.FromSeconds(30));
             var assignedToB = new ConcurrentDictionary<int, bool>();
             running.Add(await StartNodeAsync(b, store, name, outputs, options, (p, next) => { committed[p] = next; byB[p] = next; }, p => assignedToB[p] = true));
-            await Until(() => !assignedToB.IsEmpty, "node b should be assigned partitions", TimeSpan.FromSeconds(30));
+            await Eventually.UntilAsync(() => !assignedToB.IsEmpty, TimeSpan.FromSeconds(30), "node b should be assigned partitions");
             Produce(name, all.Skip(3_000));
             var logs = ReadBack(name);
-            await Until(() => logs.All(kv => kv.Value.Count == 0 || committed.GetValueOrDefault(kv.Key) == kv.Value[^1].Offset + 1),
-                "every partition should be checkpointed to its end", TimeSpan.FromSeconds(120));
+            await Eventually.UntilAsync(() => logs.All(kv => kv.Value.Count == 0 || committed.GetValueOrDefault(kv.Key) == kv.Value[^1].Offset + 1),
+                TimeSpan.FromSeconds(120), "every partition should be checkpointed to its end");
             foreach (var (ingest, _) in running) await ingest.DrainAsync().WaitAsync(TimeSpan.FromSeconds(60));
 
             Assert.NotEmpty(byB);   // b took partitions over
@@ -137,16 +137,6 @@ public sealed class UserIngestGraphTests : Akka.TestKit.Xunit2.TestKit, IClassFi
             Assigned = assigned,
         });
         return (ingest, producer);
-    }
-
-    private static async Task Until(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < until, what);
-            await Task.Delay(100);
-        }
     }
 
     /// <summary>Stored rows per partition and published records equal <see cref="UserShard"/> over each partition's log; returns the expected records.</summary>

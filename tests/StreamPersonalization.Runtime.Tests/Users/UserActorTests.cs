@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using Akka.Actor;
 using Akka.Cluster;
@@ -247,8 +248,45 @@ public sealed class UserActorTests : TestKit
 
         var unanswered = client.RunAsync(round, 2, null);
         region.ExpectMsg<UserRound>();
-        var timeout = await Assert.ThrowsAsync<TimeoutException>(() => unanswered.WaitAsync(TimeSpan.FromSeconds(5)));
-        Assert.Contains("1 of 1 users unanswered", timeout.Message);
+        var timeout = await Assert.ThrowsAsync<UserRoundLostException>(() => unanswered.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Contains("1 of 1 users silent", timeout.Message);
+    }
+
+    [Fact]
+    public async Task RunAsync_UsersThatKeepAnswering_AreNotTimedOut_AndRetriesBackOffAndAreReportedOncePerAttempt()
+    {
+        var region = CreateTestProbe();
+        var client = new UserRoundClient(Sys, region.Ref, retryDelay: TimeSpan.FromMilliseconds(100), roundTimeout: TimeSpan.FromMilliseconds(500),
+            maxRetryDelay: TimeSpan.FromMilliseconds(400));
+        var t0 = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        var round = new PartitionRounds(0, RoundsScenario.Options(null), experiments: false).Plan([Click(0, "u", t0), Click(1, "v", t0)], checkpoint: false);
+        var waiting = new ConcurrentQueue<(string Key, int Attempt)>();
+        var answer = client.RunAsync(round, 1, null, waiting: (f, attempt) => waiting.Enqueue((f.Key, attempt)));
+        var sent = new[] { region.ExpectMsg<UserRound>(), region.ExpectMsg<UserRound>() };
+        var collector = region.LastSender;
+        // Both users' stores are down for 1.5 s, three times the round's silence timeout: each refusal is an answer.
+        var started = DateTime.UtcNow;
+        var gaps = new List<TimeSpan>();
+        var last = DateTime.UtcNow;
+        while (DateTime.UtcNow - started < TimeSpan.FromSeconds(1.5))
+        {
+            foreach (var work in sent) collector.Tell(new UserRoundFailed(0, 1, work.Work.Key, UserRoundRefusal.Unavailable, "store down"));
+            sent = [region.ExpectMsg<UserRound>(TimeSpan.FromSeconds(2)), region.ExpectMsg<UserRound>(TimeSpan.FromSeconds(2))];
+            gaps.Add(DateTime.UtcNow - last);
+            last = DateTime.UtcNow;
+        }
+        Assert.False(answer.IsCompleted, $"the round should still wait: {answer.Exception?.GetBaseException().Message}");
+        // 100, 200, 400, 400 … ms: doubling, capped.
+        Assert.InRange(gaps[0].TotalMilliseconds, 80, 190);
+        Assert.InRange(gaps[1].TotalMilliseconds, 180, 380);
+        Assert.All(gaps.Skip(2), g => Assert.InRange(g.TotalMilliseconds, 380, 700));
+        // One report per attempt, whichever user reached it first.
+        Assert.Equal(Enumerable.Range(1, gaps.Count), waiting.Select(w => w.Attempt));
+
+        var processor = new UserProcessor(RoundsScenario.Options(null), RoundsScenario.Catalog);
+        foreach (var s in sent) collector.Tell(new UserRoundResult(0, 1, new UserWorker(s.Work.Key, processor, null).Run(s.Work)));
+        var results = await answer.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(["u", "v"], results.Select(r => r.Key));
     }
 
     [Fact]

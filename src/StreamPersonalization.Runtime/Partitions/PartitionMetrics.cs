@@ -1,12 +1,13 @@
 using System.Diagnostics.Metrics;
 
-namespace StreamPersonalization.Node.Shards;
+namespace StreamPersonalization.Runtime.Partitions;
 
 /// <summary>
-/// Shard fault metrics (meter <c>StreamPersonalization.Shards</c>, tag <c>partition</c>), for an OpenTelemetry
-/// MeterProvider or a <see cref="MeterListener"/>: poison records, store retries, and shards currently stalled on their store.
+/// Partition fault metrics (meter <c>StreamPersonalization.Shards</c>, tag <c>partition</c>), for an OpenTelemetry
+/// MeterProvider or a <see cref="MeterListener"/>: poison records and store retries. The names keep the old runtime's
+/// (<c>sp.shard.*</c>): dashboards and alerts built on them stay valid.
 /// </summary>
-public static class ShardMetrics
+public static class PartitionMetrics
 {
     public const string MeterName = "StreamPersonalization.Shards";
 
@@ -16,8 +17,8 @@ public static class ShardMetrics
     public static readonly Counter<long> PoisonRecords = Meter.CreateCounter<long>("sp.shard.poison_records", "{record}", "Records dead-lettered as processing_error after entity code threw");
 
     /// <summary>Failed store calls retried after a back-off (reads of entities or timers, checkpoint commits).</summary>
-    public static readonly Counter<long> StoreRetries = Meter.CreateCounter<long>("sp.shard.store_retries", "{retry}", "Store calls retried by shards after a back-off");
+    public static readonly Counter<long> StoreRetries = Meter.CreateCounter<long>("sp.shard.store_retries", "{retry}", "Store calls retried by partitions after a back-off");
 
-    // Stalled shards are observed per node (NodeMetrics: sp.shard.stalled), not counted here: a process-wide
+    // Stalled partitions are observed per node (NodeMetrics: sp.shard.stalled), not counted here: a process-wide
     // up/down counter read by a listener that started after a stall would go negative on the recovery.
 }
