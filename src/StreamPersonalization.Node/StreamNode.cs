@@ -97,7 +97,7 @@ public sealed class StreamNode : Http.ILiveUserState, IAsyncDisposable
 
     /// <summary>True once a partition restarted after a failure or cannot progress, the graph failed, or the producer
     /// failed fatally (exit code 3).</summary>
-    public bool HadFailures => _hadFailures || _board.Restarts > 0 || FailedShards > 0;
+    public bool HadFailures => _hadFailures || _board.Restarts > 0 || _board.Failures > 0;
 
     /// <summary>Offsets that fell off the log and were skipped under the Earliest policy.</summary>
     public long DataLossEvents => _ingest?.Source.DataLossEvents ?? 0;
@@ -245,9 +245,9 @@ public sealed class StreamNode : Http.ILiveUserState, IAsyncDisposable
             Volatile.Write(ref _partitionCount, count);
             return count;
         }
-        catch (KafkaException)
+        catch (Exception e) when (e is KafkaException or ObjectDisposedException)
         {
-            return null;
+            return null;   // the broker did not answer, or the node is stopping: the checkpoint answers
         }
     }
 

@@ -106,7 +106,7 @@ internal sealed class KafkaPollLoop
         {
             consumer = new ConsumerBuilder<byte[], byte[]>(_config)
                 .SetPartitionsAssignedHandler((_, parts) => { _joined = true; return parts.Select(Assign).ToList(); })
-                .SetPartitionsRevokedHandler((_, parts) => Revoke(parts.Select(p => p.Partition.Value)))
+                .SetPartitionsRevokedHandler((c, parts) => Revoke(c, parts.Select(p => p.Partition.Value)))
                 .SetPartitionsLostHandler((_, parts) => { _joined = false; Lose(parts.Select(p => p.Partition.Value)); })
                 .SetErrorHandler((_, e) => { if (e.IsFatal) _fatal = e; else _warn($"Kafka consumer error on {_topic}: {e.Code}: {e.Reason}"); })
                 .Build();
@@ -118,8 +118,7 @@ internal sealed class KafkaPollLoop
                 Poll(consumer);
             }
             if (_fatal is { } fatal) throw new KafkaException(fatal);
-            StoreOffsets(consumer);   // the last checkpoints' offsets go with the close's final commit
-            consumer.Close();   // revokes every partition: each waits for its last checkpoint unless abandoned
+            consumer.Close();   // each revoke stores the offsets of its last checkpoints before it returns   // revokes every partition: each waits for its last checkpoint unless abandoned
             Queue(Completed.Instance);
         }
         catch (Exception e)
@@ -171,29 +170,45 @@ internal sealed class KafkaPollLoop
         var at = e.ConsumerRecord?.Offset.Value;
         if (!_owned.Contains(p)) { _warn($"Offset {at} of {_topic}/{p} is out of range ({e.Error.Reason}) on a partition not owned here"); return; }
         var tp = new TopicPartition(_topic, p);
-        if (_options.OnOffsetOutOfRange == OffsetOutOfRangePolicy.Earliest)
+        string why;
+        try
         {
-            var low = consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).Low;
-            Interlocked.Increment(ref _dataLossEvents);
-            _warn($"Data loss on {_topic}/{p}: records from {at} to {low.Value - 1} were dropped by retention before they were processed; continuing from {low.Value} (OnOffsetOutOfRange=Earliest)");
-            consumer.IncrementalUnassign([tp]);
-            consumer.IncrementalAssign([new TopicPartitionOffset(tp, low)]);
+            var marks = consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10));
+            var (low, high) = (marks.Low.Value, marks.High.Value);
+            if (at is { } stored && stored > high)
+                // Beyond the log's end (a recreated topic, an unclean leader election): reading from the start would
+                // feed records below the checkpoint, which the partition skips as covered. Never continue silently.
+                why = $"stored offset {stored} is beyond the log's end {high} (the topic was recreated or truncated)";
+            else if (_options.OnOffsetOutOfRange == OffsetOutOfRangePolicy.Earliest)
+            {
+                Interlocked.Increment(ref _dataLossEvents);
+                _warn($"Data loss on {_topic}/{p}: records from {at} to {low - 1} were dropped by retention before they were processed; continuing from {low} (OnOffsetOutOfRange=Earliest)");
+                consumer.IncrementalUnassign([tp]);
+                consumer.IncrementalAssign([new TopicPartitionOffset(tp, new Offset(low))]);
+                return;
+            }
+            else why = $"stored offset {at} fell off the log ({e.Error.Reason})";
+        }
+        catch (KafkaException k)
+        {
+            // The broker did not answer (the same outage may have caused this): the fetch fails again and this runs again.
+            _warn($"Offset {at} of {_topic}/{p} is out of range and its log bounds could not be read ({k.Error.Reason}); trying again");
             return;
         }
         consumer.Pause([tp]);
         _dataLost.Add(p);
         _pending.Remove(p);
-        Queue(new PartitionDataLost(p, new DataLossException(
-            $"Partition {p}: stored offset {at} fell off the log ({e.Error.Reason}); refusing to skip data (OnOffsetOutOfRange=Fail).")));
+        Queue(new PartitionDataLost(p, new DataLossException($"Partition {p}: {why}; refusing to skip data (OnOffsetOutOfRange={_options.OnOffsetOutOfRange}).")));
     }
 
-    private void StoreOffsets(IConsumer<byte[], byte[]> consumer)
+    /// <param name="leaving">Partitions being revoked (no longer in the owned set, still assigned until the revoke returns).</param>
+    private void StoreOffsets(IConsumer<byte[], byte[]> consumer, IReadOnlySet<int>? leaving = null)
     {
         var latest = new Dictionary<int, long>();
         while (_toStore.TryDequeue(out var o)) latest[o.Partition] = o.Next;
         foreach (var (p, next) in latest)
         {
-            if (!_owned.Contains(p)) continue;
+            if (!_owned.Contains(p) && leaving?.Contains(p) != true) continue;
             try { consumer.StoreOffset(new TopicPartitionOffset(_topic, p, next)); }
             catch (KafkaException) { }   // lag monitoring only; the next checkpoint stores a later one
         }
@@ -250,7 +265,7 @@ internal sealed class KafkaPollLoop
         return new TopicPartitionOffset(tp, start is { } offset ? new Offset(offset) : Offset.Beginning);
     }
 
-    private void Revoke(IEnumerable<int> partitions)
+    private void Revoke(IConsumer<byte[], byte[]> consumer, IEnumerable<int> partitions)
     {
         var revoked = partitions.Where(_owned.Contains).Select(p => new PartitionRevoked(p)).ToList();
         // Before the revoke is queued: nothing fetched of these partitions may be emitted after it.
@@ -260,6 +275,8 @@ internal sealed class KafkaPollLoop
         if (!_abandoned && revoked.Count > 0
             && !Task.WhenAny(Task.WhenAll(revoked.Select(r => r.Acknowledged)), _gone.Task).Wait(_options.RevokeTimeout))
             _warn($"Revoke of {_topic} [{string.Join(",", revoked.Select(r => r.Partition))}] not acknowledged within {_options.RevokeTimeout}; handing over anyway (a later checkpoint is fenced)");
+        // The last checkpoints were just taken: their offsets go with the commit the consumer makes as it lets go.
+        StoreOffsets(consumer, revoked.Select(r => r.Partition).ToHashSet());
     }
 
     private void Lose(IEnumerable<int> partitions)

@@ -98,6 +98,7 @@ internal sealed class PartitionDriver
 
     public void Offer(PartitionRecords batch) => Guard(() =>
     {
+        if (_dataLost is not null) return;   // nothing is processed after a gap; the records stay in Kafka
         foreach (var r in batch.Records) _queue.Enqueue(r.ToInputRecord(Topic));
         Status.Queue(_queue.Count);
         TryStartRound();
@@ -110,6 +111,9 @@ internal sealed class PartitionDriver
     {
         _revoked = revoked;
         if (_phase == Phase.Done) { revoked.Acknowledge(); return; }
+        // A round waiting for users that cannot read their state would hold the consumer for as long as the store is
+        // down: give up now, the next owner starts from the checkpoint.
+        if (_phase == Phase.InRound && Status.State == PartitionState.Stalled) { Lose("revoked while its users cannot read their state"); return; }
         TryStartRound();
     });
 
@@ -119,6 +123,8 @@ internal sealed class PartitionDriver
     {
         _dataLost = error;
         Status.Failed(error);
+        _queue.Clear();   // what was fetched before the gap is past the checkpoint too: it is read again from Kafka
+        Status.Queue(0);
         _log.Error("Partition {0}/{1}: {2}", Topic, Partition, error.Message);
     });
 
@@ -179,6 +185,7 @@ internal sealed class PartitionDriver
     }
 
     private PartitionStoppedException? _gaveUp;
+    private int _lostInARow;   // rounds lost since the last checkpoint
 
     /// <summary>Another member may own the partition already: stop, commit nothing.</summary>
     public void Lose(string why)
@@ -248,6 +255,7 @@ internal sealed class PartitionDriver
     private void Waiting(long epoch, UserRoundFailed refusal, int attempt)
     {
         if (epoch != _epoch || _phase != Phase.InRound || _dataLost is not null) return;
+        if (_revoked is not null) { Lose($"revoked while its users cannot read their state: {refusal.Error}"); return; }
         Status.Stalled(new UserStateUnavailableException(refusal));
         _log.Warning("Partition {0}/{1} stalled reading user state (attempt {2}): {3}; the round waits and sends the work again",
             Topic, Partition, attempt, refusal.Error);
@@ -275,9 +283,13 @@ internal sealed class PartitionDriver
                 // Messages to users were dropped (a shard hand-off drops what its region buffered) or their node went
                 // away: no output of this round went out; rounds since the checkpoint run again muted, then this one.
                 Status.LostRound();
-                _log.Warning("Partition {0}/{1}: {2}; replaying {3} records since the checkpoint at {4}",
-                    Topic, Partition, error.Message, _rewind.HeldRecords, _committed?.ToString() ?? "the beginning");
-                Rewind(muteCompleted: true, then: (round, muted), delay: false);
+                // Again and again without a checkpoint between (its users' node is gone, or their shard cannot settle):
+                // a failure, with the growing back-off, not a hand-off.
+                var again = ++_lostInARow >= 3;
+                if (again) Status.Restarted();
+                _log.Warning("Partition {0}/{1}: {2}; replaying {3} records since the checkpoint at {4}{5}",
+                    Topic, Partition, error.Message, _rewind.HeldRecords, _committed?.ToString() ?? "the beginning", again ? $" ({_lostInARow} in a row)" : "");
+                Rewind(muteCompleted: true, then: (round, muted), delay: again);
                 return;
             }
             if (error is UserRoundFailedException { Refusal.Reason: UserRoundRefusal.StateLost } lost)
@@ -381,6 +393,7 @@ internal sealed class PartitionDriver
         }
         _attempt = 0;
         _failures = 0;
+        _lostInARow = 0;
         _pendingBatch = null;
         _committed = batch.NextOffset;
         _committedShardState = batch.ShardState;

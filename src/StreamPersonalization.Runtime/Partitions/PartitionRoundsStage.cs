@@ -63,6 +63,7 @@ public sealed class PartitionRoundsStage : GraphStage<FlowShape<PartitionEvent, 
         private readonly PartitionRoundsStage _stage;
         private readonly Dictionary<int, PartitionDriver> _partitions = [];
         private Queue<RoundOutputs> _outgoing = new();
+        private readonly HashSet<int> _dropping = [];   // partitions whose records were dropped (warned once)
         private bool _stopping;
         private Action<Action> _post = null!;
         private PartitionDriver.Callbacks _callbacks = null!;
@@ -94,6 +95,7 @@ public sealed class PartitionRoundsStage : GraphStage<FlowShape<PartitionEvent, 
             switch (e)
             {
                 case PartitionAssigned:
+                    _dropping.Remove(e.Partition);
                     driver?.Lose("assigned again before it was revoked");
                     driver = new PartitionDriver(e.Partition, _stage._topic, _stage._rounds(e.Partition), _stage._options, _stage._store, _stage._users,
                         _post, _callbacks, Log, _stage._time);
@@ -107,7 +109,9 @@ public sealed class PartitionRoundsStage : GraphStage<FlowShape<PartitionEvent, 
                     driver.Offer(records);
                     break;
                 case PartitionRecords records:
-                    Log.Warning("Partition {0}/{1}: {2} not running here; dropped (its owner, or this node once it is assigned again, reads them)", _stage._topic, e.Partition, records);
+                    // Once per partition: a partition given up while assigned keeps arriving until the group moves it.
+                    if (_dropping.Add(e.Partition))
+                        Log.Warning("Partition {0}/{1}: {2} not running here; dropped (its owner, or this node once it is assigned again, reads them)", _stage._topic, e.Partition, records);
                     break;
                 case PartitionRevoked revoked when driver is not null:
                     driver.Revoke(revoked);

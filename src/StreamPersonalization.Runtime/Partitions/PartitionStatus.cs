@@ -72,19 +72,37 @@ public sealed class PartitionStatus(int partition, ShardCounters counters)
     /// <summary>Wall-clock ticks (<see cref="TimeProvider.System"/>) of the last round answered or checkpoint committed.</summary>
     public long LastProgressTicks => Interlocked.Read(ref _progressTicks);
 
-    internal void Running() { _failure = null; _state = PartitionState.Running; }
+    // Failed is final for this status (data loss, given up): only Stopped follows it.
+    internal void Running()
+    {
+        if (_state == PartitionState.Failed) return;
+        _failure = null;
+        _state = PartitionState.Running;
+    }
 
-    internal void Loading() => _state = PartitionState.Loading;
+    internal void Loading()
+    {
+        if (_state != PartitionState.Failed) _state = PartitionState.Loading;
+    }
 
     internal void Stalled(Exception error)
     {
+        if (_state == PartitionState.Failed) return;
         _failure = error;
         _state = PartitionState.Stalled;
         Interlocked.Increment(ref _storeRetries);
         PartitionMetrics.StoreRetries.Add(1, new KeyValuePair<string, object?>("partition", partition));
     }
 
-    internal void Failed(Exception error) { _failure = error; _state = PartitionState.Failed; }
+    internal void Failed(Exception error)
+    {
+        _failure = error;
+        _state = PartitionState.Failed;
+        EverFailed = true;
+    }
+
+    /// <summary>The partition was <see cref="PartitionState.Failed"/> at some point (it stays counted after it stops).</summary>
+    public bool EverFailed { get; private set; }
 
     internal void Stopped() => _state = PartitionState.Stopped;
 
@@ -117,14 +135,22 @@ public sealed class PartitionBoard
 {
     private readonly ConcurrentDictionary<int, PartitionStatus> _partitions = new();
     private long _retiredRestarts;   // of partitions no longer on the board
+    private long _retiredFailures;
 
     /// <summary>The assigned partitions, in no order.</summary>
     public IReadOnlyCollection<PartitionStatus> Partitions => _partitions.Values.ToList();
 
+    /// <summary>Partitions of this node that failed (data loss, given up while assigned), those gone since included.</summary>
+    public long Failures => Interlocked.Read(ref _retiredFailures) + _partitions.Values.Count(p => p.EverFailed);
+
     /// <summary>Restarts after failures of every partition this node ran, those revoked since included.</summary>
     public long Restarts => Interlocked.Read(ref _retiredRestarts) + _partitions.Values.Sum(p => p.Restarts);
 
-    internal void Add(PartitionStatus status) => _partitions[status.Partition] = status;
+    internal void Add(PartitionStatus status)
+    {
+        if (_partitions.TryGetValue(status.Partition, out var previous) && !ReferenceEquals(previous, status)) Remove(previous);
+        _partitions[status.Partition] = status;
+    }
 
     internal void Remove(int partition)
     {
@@ -133,7 +159,8 @@ public sealed class PartitionBoard
 
     internal void Remove(PartitionStatus status)
     {
-        if (_partitions.TryRemove(new KeyValuePair<int, PartitionStatus>(status.Partition, status)))
-            Interlocked.Add(ref _retiredRestarts, status.Restarts);
+        if (!_partitions.TryRemove(new KeyValuePair<int, PartitionStatus>(status.Partition, status))) return;
+        Interlocked.Add(ref _retiredRestarts, status.Restarts);
+        if (status.EverFailed) Interlocked.Increment(ref _retiredFailures);
     }
 }

@@ -40,6 +40,7 @@ public sealed class UserActor : UntypedActor, IWithStash
     private ILoggingAdapter? _log;   // made on first use: an adapter per resident actor would cost hundreds of bytes each
     private long _loadedEpoch = long.MinValue;   // the epoch the state in memory belongs to (Running only)
     private long _newestEpoch = long.MinValue;   // the newest epoch any round has named
+    private bool _eventSeen;                     // a round since the load carried events (not only timers or a barrier)
     private (UserRound Round, IActorRef ReplyTo)? _loading;   // the round whose state is being read
 
     public UserActor(string key, UserActorSettings settings)
@@ -90,6 +91,9 @@ public sealed class UserActor : UntypedActor, IWithStash
                 break;
             case GetUserState:
                 Sender.Tell(new UserStateReply(_worker.Key, Resident: false, null));
+                // Started only to answer (an explanation for a user not in memory, or one never seen): leave at once,
+                // or every such ask would keep an actor for PassivateAfter.
+                if (_newestEpoch == long.MinValue) Passivate();
                 break;
             default:
                 Unhandled(message);
@@ -134,6 +138,7 @@ public sealed class UserActor : UntypedActor, IWithStash
                     break;
                 }
                 _loadedEpoch = loaded.Round.Epoch;
+                _eventSeen = false;
                 Become(Running);
                 Run(loaded.Round, loaded.ReplyTo);
                 Stash.UnstashAll();
@@ -203,6 +208,10 @@ public sealed class UserActor : UntypedActor, IWithStash
         }
         if (result.Poison is not null) Become(OnReceive);   // the worker dropped its half-changed state; the partition rewinds
         replyTo.Tell(new UserRoundResult(round.Partition, round.Epoch, result));
+        if (round.Work.Events.Count > 0) _eventSeen = true;
+        // Woken only by its timers (a UTC day boundary wakes every user with a re-evaluation due): leave as soon as a
+        // checkpoint has the state, not PassivateAfter later, so the wake-up of every user does not keep every user in memory.
+        else if (result.Poison is null && round.Work.TakeState && !_eventSeen && !_worker.DirtySinceCheckpoint) Passivate();
     }
 
     /// <summary>Answers with a refusal, forgets the state and goes back to unloaded (the next round reloads).</summary>
