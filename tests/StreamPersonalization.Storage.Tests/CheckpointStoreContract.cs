@@ -108,6 +108,34 @@ public abstract partial class CheckpointStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LoadOwnedEntitiesAsync_ReturnsThePartitionsRowsAndIsFencedLikeOneLoad()
+    {
+        // Before any checkpoint the owner expects none, and nothing is found.
+        Assert.Empty(await Store.LoadOwnedEntitiesAsync(Scope, 0, ["a", "b"], expectedNextOffset: null));
+        await Store.CommitAsync(Batch(null, 10, entities: [Upsert("a", [1]), Upsert("b", []), Upsert("ünï-🔑", [3, 4]), Upsert("other-scope", [9])]));
+        await Store.CommitAsync(Batch(null, 5, partition: 1, entities: [Upsert("a", [7])]));
+        await Store.CommitAsync(Batch(null, 5, scope: "elsewhere", entities: [Upsert("c", [8])]));
+
+        var many = Enumerable.Range(0, 600).Select(i => $"absent-{i}").Concat(["a", "b", "ünï-🔑", "c"]).ToList();
+        var rows = await Store.LoadOwnedEntitiesAsync(Scope, 0, many, expectedNextOffset: 10);
+        Assert.Equal(["a", "b", "ünï-🔑"], rows.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([1], rows["a"]);
+        Assert.Empty(rows["b"]);
+        Assert.Equal([3, 4], rows["ünï-🔑"]);
+        // Each row is what the single load reads.
+        foreach (var key in many) Assert.Equal(await Store.LoadOwnedEntityAsync(Scope, 0, key, 10), rows.GetValueOrDefault(key));
+        Assert.Equal([7], (await Store.LoadOwnedEntitiesAsync(Scope, 1, ["a"], expectedNextOffset: 5))["a"]);
+        Assert.Empty(await Store.LoadOwnedEntitiesAsync(Scope, 0, [], expectedNextOffset: 10));
+
+        // Another owner moved the checkpoint: the old owner gets no rows at all.
+        await Store.CommitAsync(Batch(10, 25, entities: [Upsert("a", [2])]));
+        var stale = await Assert.ThrowsAsync<CheckpointConflictException>(() => Store.LoadOwnedEntitiesAsync(Scope, 0, ["a"], expectedNextOffset: 10));
+        Assert.Equal((10L, 25L), (stale.Expected, stale.Actual));
+        await Assert.ThrowsAsync<CheckpointConflictException>(() => Store.LoadOwnedEntitiesAsync(Scope, 0, ["a"], expectedNextOffset: null));
+        Assert.Equal([2], (await Store.LoadOwnedEntitiesAsync(Scope, 0, ["a"], expectedNextOffset: 25))["a"]);
+    }
+
+    [Fact]
     public async Task Null_state_deletes_the_entity()
     {
         await Store.CommitAsync(Batch(null, 10, entities: [Upsert("a", [1]), Upsert("b", [2])]));

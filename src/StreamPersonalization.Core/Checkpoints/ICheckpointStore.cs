@@ -40,6 +40,22 @@ public interface ICheckpointStore : IAsyncDisposable
         return state;
     }
 
+    /// <summary>
+    /// <see cref="LoadOwnedEntityAsync"/> for many entities of one partition at once (a round wakes hundreds of users
+    /// whose states are not in memory): the rows found, by key (a key without a row is absent), read in one snapshot
+    /// with the partition's checkpoint; throws <see cref="CheckpointConflictException"/> when that has moved.
+    /// </summary>
+    async Task<IReadOnlyDictionary<string, byte[]>> LoadOwnedEntitiesAsync(string scope, int partition, IReadOnlyCollection<string> keys, long? expectedNextOffset,
+        CancellationToken ct = default)
+    {
+        var found = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var key in keys)
+            if (await LoadEntityAsync(scope, partition, key, ct).ConfigureAwait(false) is { } state) found[key] = state;
+        var checkpoint = await LoadCheckpointAsync(scope, partition, ct).ConfigureAwait(false);   // after the rows: see LoadOwnedEntityAsync
+        if (checkpoint?.NextOffset != expectedNextOffset) throw new CheckpointConflictException(scope, partition, expectedNextOffset, checkpoint?.NextOffset);
+        return found;
+    }
+
     /// <summary>Every entity of the partition that has a pending timer (to rebuild the timer queue on start).</summary>
     Task<IReadOnlyList<EntityTimer>> LoadTimersAsync(string scope, int partition, CancellationToken ct = default);
 

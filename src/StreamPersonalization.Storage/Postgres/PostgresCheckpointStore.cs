@@ -96,6 +96,31 @@ public sealed class PostgresCheckpointStore : ICheckpointStore, IEntityLookup
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, byte[]>> LoadOwnedEntitiesAsync(string scope, int partition, IReadOnlyCollection<string> keys,
+        long? expectedNextOffset, CancellationToken ct = default)
+    {
+        // One statement: one snapshot (READ COMMITTED) of the checkpoint's row (key NULL) and the entities' rows.
+        await using var command = _dataSource.CreateCommand("""
+            SELECT NULL::text, (SELECT next_offset FROM sp_checkpoints WHERE scope = $1 AND "partition" = $2), NULL::bytea
+            UNION ALL
+            SELECT key, NULL, state FROM sp_entities WHERE scope = $1 AND "partition" = $2 AND key = ANY($3)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = scope });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = partition });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = keys.ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var found = new Dictionary<string, byte[]>(keys.Count, StringComparer.Ordinal);
+        long? stored = null;
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            if (reader.IsDBNull(0)) stored = reader.IsDBNull(1) ? null : reader.GetInt64(1);
+            else found[reader.GetString(0)] = reader.GetFieldValue<byte[]>(2);
+        }
+        if (stored != expectedNextOffset) throw new CheckpointConflictException(scope, partition, expectedNextOffset, stored);
+        return found;
+    }
+
+    /// <inheritdoc />
     public async Task<byte[]?> FindEntityAsync(string scope, string key, CancellationToken ct = default)
     {
         await using var command = _dataSource.CreateCommand("""SELECT state FROM sp_entities WHERE scope = $1 AND key = $2 ORDER BY "partition" DESC LIMIT 1""");

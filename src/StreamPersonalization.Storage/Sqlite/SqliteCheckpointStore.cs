@@ -115,6 +115,34 @@ public sealed class SqliteCheckpointStore : ICheckpointStore, IEntityLookup
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, byte[]>> LoadOwnedEntitiesAsync(string scope, int partition, IReadOnlyCollection<string> keys,
+        long? expectedNextOffset, CancellationToken ct = default)
+    {
+        await using var connection = await _connections.OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        // One statement, one read transaction: the checkpoint's row (key NULL) and the entities' rows.
+        command.CommandText = """
+            SELECT NULL, (SELECT next_offset FROM sp_checkpoints WHERE scope = $scope AND "partition" = $partition)
+            UNION ALL
+            SELECT key, state FROM sp_entities
+            WHERE scope = $scope AND "partition" = $partition AND key IN (SELECT value FROM json_each($keys))
+            """;
+        command.Parameters.AddWithValue("$scope", scope);
+        command.Parameters.AddWithValue("$partition", partition);
+        command.Parameters.AddWithValue("$keys", System.Text.Json.JsonSerializer.Serialize(keys));
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var found = new Dictionary<string, byte[]>(keys.Count, StringComparer.Ordinal);
+        long? stored = null;
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            if (reader.IsDBNull(0)) stored = reader.IsDBNull(1) ? null : reader.GetInt64(1);
+            else found[reader.GetString(0)] = (byte[])reader.GetValue(1);
+        }
+        if (stored != expectedNextOffset) throw new CheckpointConflictException(scope, partition, expectedNextOffset, stored);
+        return found;
+    }
+
+    /// <inheritdoc />
     public async Task<byte[]?> FindEntityAsync(string scope, string key, CancellationToken ct = default)
     {
         await using var connection = await _connections.OpenAsync(ct).ConfigureAwait(false);

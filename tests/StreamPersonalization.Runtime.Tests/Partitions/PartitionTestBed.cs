@@ -54,6 +54,9 @@ internal sealed class RecordingStore(ICheckpointStore inner) : ICheckpointStore
     public Task<byte[]?> LoadOwnedEntityAsync(string scope, int partition, string key, long? expectedNextOffset, CancellationToken ct = default) =>
         inner.LoadOwnedEntityAsync(scope, partition, key, expectedNextOffset, ct);
 
+    public Task<IReadOnlyDictionary<string, byte[]>> LoadOwnedEntitiesAsync(string scope, int partition, IReadOnlyCollection<string> keys,
+        long? expectedNextOffset, CancellationToken ct = default) => inner.LoadOwnedEntitiesAsync(scope, partition, keys, expectedNextOffset, ct);
+
     public Task<IReadOnlyList<EntityTimer>> LoadTimersAsync(string scope, int partition, CancellationToken ct = default)
     {
         MaybeFailLoad($"the timers of {partition}");
