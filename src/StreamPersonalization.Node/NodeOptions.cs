@@ -26,7 +26,8 @@ public sealed record NodeOptions
     /// <value>Clean entities untouched for this long (wall clock) are dropped from memory; they reload from the store on their next event or timer. Default 2 minutes. Allowed 1 second..1 day.</value>
     public TimeSpan PassivateAfter { get; init; } = TimeSpan.FromMinutes(2);
 
-    /// <value>Records buffered per shard before its partition is paused (back-pressure). Default 20,000. Allowed 100..1,000,000.</value>
+    /// <value>Records of one partition fetched and not yet taken by a round before the partition is paused (back-pressure;
+    /// resumed at half). Default 20,000. Allowed 100..1,000,000.</value>
     public int ShardQueueCapacity { get; init; } = 20_000;
 
     /// <value>What a shard does when its stored offset fell off the log: Fail (default) or Earliest.</value>

@@ -149,6 +149,7 @@ public sealed class StreamNode : Http.ILiveUserState, IAsyncDisposable
             Source = new KafkaSourceOptions
             {
                 MaxBufferedPerPartition = _options.ShardQueueCapacity,
+                HoldUntilReleased = true,   // a partition is paused at its capacity counting what its rounds have not taken
                 OnOffsetOutOfRange = _options.OnOffsetOutOfRange,
                 RevokeTimeout = _options.ShutdownTimeout,
             },

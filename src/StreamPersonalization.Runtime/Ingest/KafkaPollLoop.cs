@@ -14,7 +14,8 @@ namespace StreamPersonalization.Runtime.Ingest;
 /// queue the stage empties first, so a revoke is not stuck behind other partitions' backlog; a partition's records
 /// still queued when it is revoked or lost belong to an old generation and are dropped, not emitted (downstream
 /// checkpoints only what it processed; the next owner reads the rest from there). Back-pressure: records
-/// queued and not yet taken by the stage are counted per partition; at <see cref="KafkaSourceOptions.MaxBufferedPerPartition"/>
+/// queued and not yet taken by the stage (under <see cref="KafkaSourceOptions.HoldUntilReleased"/>: not yet released by
+/// downstream) are counted per partition; at <see cref="KafkaSourceOptions.MaxBufferedPerPartition"/>
 /// the partition is paused, at half it is resumed. Every newly assigned partition is resumed explicitly, so a partition
 /// paused before a revoke never stays paused after it comes back (a known failure of Kafka stream connectors).
 /// </remarks>
@@ -30,6 +31,7 @@ internal sealed class KafkaPollLoop
     private readonly ConcurrentQueue<PartitionRecords> _records = new();
     private readonly ConcurrentDictionary<int, StrongBox<int>> _buffered = new();
     private readonly ConcurrentDictionary<int, StrongBox<int>> _generation = new();
+    private readonly ConcurrentDictionary<int, Action<int>> _releasers = new();
     private readonly TaskCompletionSource _gone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     // Poll thread only:
@@ -86,7 +88,8 @@ internal sealed class KafkaPollLoop
 
     public void Start() => new Thread(Run) { IsBackground = true, Name = $"kafka-source-{_topic}" }.Start();
 
-    /// <summary>The stage emitted <paramref name="count"/> records of <paramref name="partition"/>.</summary>
+    /// <summary><paramref name="count"/> records of <paramref name="partition"/> are no longer buffered: emitted, dropped
+    /// as stale, or (under <see cref="KafkaSourceOptions.HoldUntilReleased"/>) released by downstream.</summary>
     public void Taken(int partition, int count) => Interlocked.Add(ref Buffered(partition).Value, -count);
 
     /// <summary>Stop fetching and close the consumer; revokes still wait for their acknowledgements (the stream runs on).</summary>
@@ -221,7 +224,12 @@ internal sealed class KafkaPollLoop
         {
             if (batch.Count == 0) continue;
             Interlocked.Add(ref Buffered(p).Value, batch.Count);
-            if (!_abandoned) _records.Enqueue(new PartitionRecords(p, batch.ToArray()) { Generation = Volatile.Read(ref Generation(p).Value) });
+            if (!_abandoned)
+                _records.Enqueue(new PartitionRecords(p, batch.ToArray())
+                {
+                    Generation = Volatile.Read(ref Generation(p).Value),
+                    Releaser = _options.HoldUntilReleased ? _releasers.GetOrAdd(p, partition => n => Taken(partition, n)) : null,
+                });
             batch.Clear();
             any = true;
         }

@@ -7,6 +7,13 @@ public sealed class KafkaSourceOptions
     /// <value>Records, ≥ 1. Default 20,000. It resumes at half.</value>
     public int MaxBufferedPerPartition { get; init; } = 20_000;
 
+    /// <summary>Whether a partition's records count against <see cref="MaxBufferedPerPartition"/> until downstream
+    /// calls <see cref="PartitionRecords.Release"/> rather than until they are emitted. Downstream that holds records
+    /// per partition (the rounds stage) then pauses exactly the partitions it is behind on: one source FIFO feeds every
+    /// partition, so a bound on what downstream holds in total would let a few partitions' records starve the rest.</summary>
+    /// <value>Default false: counted until emitted.</value>
+    public bool HoldUntilReleased { get; init; }
+
     /// <summary>Most records in one <see cref="PartitionRecords"/>.</summary>
     /// <value>Records, ≥ 1. Default 2,000.</value>
     public int MaxBatch { get; init; } = 2_000;

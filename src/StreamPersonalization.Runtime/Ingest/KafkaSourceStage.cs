@@ -48,7 +48,8 @@ public sealed class KafkaSourceControl
 /// A source of one topic's <see cref="PartitionEvent"/>s for a consumer-group member: assignments with the start offset
 /// the node's checkpoint gives, record batches per partition, and revokes that wait for the last checkpoint. The
 /// consumer runs on its own thread (<see cref="KafkaPollLoop"/>); this stage only moves its events downstream on
-/// demand. Downstream that stops pulling pauses the partitions it holds up.
+/// demand. Downstream that stops pulling pauses the partitions it holds up; under
+/// <see cref="KafkaSourceOptions.HoldUntilReleased"/> so does downstream that holds a partition's records unreleased.
 /// </summary>
 public sealed class KafkaSourceStage : GraphStageWithMaterializedValue<SourceShape<PartitionEvent>, KafkaSourceControl>
 {
@@ -116,8 +117,12 @@ public sealed class KafkaSourceStage : GraphStageWithMaterializedValue<SourceSha
             }
             while (loop.Records.TryDequeue(out var records))
             {
-                loop.Taken(records.Partition, records.Records.Count);
-                if (!loop.IsCurrent(records)) continue;   // its partition was revoked or lost after it was fetched
+                if (!loop.IsCurrent(records))
+                {
+                    loop.Taken(records.Partition, records.Records.Count);   // its partition was revoked or lost after it was fetched
+                    continue;
+                }
+                if (records.Releaser is null) loop.Taken(records.Partition, records.Records.Count);   // else downstream releases them
                 Push(_stage.Out, records);
                 return;
             }

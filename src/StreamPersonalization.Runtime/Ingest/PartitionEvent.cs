@@ -22,6 +22,15 @@ public sealed record PartitionRecords(int Partition, IReadOnlyList<ConsumeResult
     /// <summary>The partition's assignment this batch was fetched in (a batch of an earlier one is never emitted).</summary>
     internal int Generation { get; init; }
 
+    /// <summary>Set by the source under <see cref="KafkaSourceOptions.HoldUntilReleased"/>: gives records back to the
+    /// partition's buffer count.</summary>
+    internal Action<int>? Releaser { get; init; }
+
+    /// <summary>Downstream holds <paramref name="count"/> of this partition's records no longer (taken into work, or
+    /// dropped). Under <see cref="KafkaSourceOptions.HoldUntilReleased"/> each record must be released exactly once, or
+    /// its partition stays paused; otherwise this does nothing.</summary>
+    public void Release(int count) => Releaser?.Invoke(count);
+
     public long FirstOffset => Records[0].Offset.Value;
 
     public long LastOffset => Records[^1].Offset.Value;

@@ -42,6 +42,7 @@ internal sealed class PartitionDriver
     private readonly PartitionRounds _rounds;
     private readonly RoundRewind _rewind = new();
     private readonly Queue<InputRecord> _queue = new();
+    private PartitionRecords? _source;   // the last batch received: releases records back to the source's count
     private readonly Queue<(IReadOnlyList<InputRecord> Records, bool Checkpoint, bool Muted)> _replay = new();
     private readonly List<Task> _undelivered = [];   // outputs since the last checkpoint
     private readonly CancellationTokenSource _cancel = new();
@@ -98,7 +99,8 @@ internal sealed class PartitionDriver
 
     public void Offer(PartitionRecords batch) => Guard(() =>
     {
-        if (_dataLost is not null) return;   // nothing is processed after a gap; the records stay in Kafka
+        _source = batch;
+        if (_dataLost is not null) { batch.Release(batch.Records.Count); return; }   // nothing is processed after a gap; the records stay in Kafka
         foreach (var r in batch.Records) _queue.Enqueue(r.ToInputRecord(Topic));
         Status.Queue(_queue.Count);
         TryStartRound();
@@ -123,7 +125,7 @@ internal sealed class PartitionDriver
     {
         _dataLost = error;
         Status.Failed(error);
-        _queue.Clear();   // what was fetched before the gap is past the checkpoint too: it is read again from Kafka
+        Drop(_queue.Count);   // what was fetched before the gap is past the checkpoint too: it is read again from Kafka
         Status.Queue(0);
         _log.Error("Partition {0}/{1}: {2}", Topic, Partition, error.Message);
     });
@@ -215,7 +217,7 @@ internal sealed class PartitionDriver
             StartRound(replay.Records, replay.Checkpoint, replay.Muted, () => _replay.Dequeue());
             return;
         }
-        while (_queue.TryPeek(out var head) && head.Offset < _next) _queue.Dequeue();   // re-delivered: covered already
+        while (_queue.TryPeek(out var head) && head.Offset < _next) Drop(1);   // re-delivered: covered already
         var take = Math.Min(_queue.Count, Math.Min(_options.MaxRoundRecords, Math.Max(0, _options.CheckpointMaxRecords - _sinceCheckpoint)));
         var drained = take == _queue.Count;
         var intervalDue = _time.GetElapsedTime(_lastCheckpointTicks) >= _options.CheckpointInterval;
@@ -231,7 +233,7 @@ internal sealed class PartitionDriver
             }
         }
         var records = _queue.Take(take).ToArray();
-        StartRound(records, checkpoint, muted: false, () => { for (var i = 0; i < records.Length; i++) _queue.Dequeue(); });
+        StartRound(records, checkpoint, muted: false, () => Drop(records.Length));
     }
 
     /// <param name="taken">Removes the records from where they came once planning succeeded (a throw keeps them).</param>
@@ -504,9 +506,18 @@ internal sealed class PartitionDriver
     private void After(TimeSpan delay, Action action) =>
         Task.Delay(delay, _time, _cancel.Token).ContinueWith(t => { if (!t.IsCanceled) Post(action); }, TaskScheduler.Default);
 
+    /// <summary>Takes <paramref name="count"/> records off the queue's head and gives them back to the source's count
+    /// of what this partition holds (its pause is per partition: see <see cref="KafkaSourceOptions.HoldUntilReleased"/>).</summary>
+    private void Drop(int count)
+    {
+        for (var i = 0; i < count; i++) _queue.Dequeue();
+        if (count > 0) _source?.Release(count);
+    }
+
     private void Finish()
     {
         _phase = Phase.Done;
+        Drop(_queue.Count);   // left to the next owner, or to this node's next assignment, which reads them again
         if (_gaveUp is { } stopped) Status.Failed(stopped);
         else Status.Stopped();
         _epoch = PartitionEpoch.Next(_time);   // late completions of the last incarnation are ignored

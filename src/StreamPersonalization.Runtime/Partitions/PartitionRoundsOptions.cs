@@ -20,9 +20,11 @@ public sealed class PartitionRoundsOptions
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Records held by the stage (all partitions) beyond which it stops pulling from the source, which then
-    /// pauses the partitions it holds.</summary>
-    /// <value>Records, ≥ 1. Default 50,000.</value>
-    public int MaxQueuedRecords { get; init; } = 50_000;
+    /// pauses the partitions it holds. A safety cap: the source holding each partition's records until the rounds take
+    /// them (<see cref="Ingest.KafkaSourceOptions.HoldUntilReleased"/>) bounds them per partition, and only that keeps a
+    /// few partitions from starving the rest (one FIFO brings every partition's records).</summary>
+    /// <value>Records, ≥ 1. Default 1,000,000 (about 200 MB of records).</value>
+    public int MaxQueuedRecords { get; init; } = 1_000_000;
 
     /// <summary>Rounds' outputs emitted and not yet taken by the producer sink beyond which no partition starts a round.</summary>
     /// <value>Batches, ≥ 1. Default 64.</value>

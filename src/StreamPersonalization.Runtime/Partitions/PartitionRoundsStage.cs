@@ -13,8 +13,10 @@ namespace StreamPersonalization.Runtime.Partitions;
 /// acknowledged, the last checkpoint before a revoke is acknowledged) and emits each round's outputs for the producer
 /// sink. Partitions run concurrently, each one round at a time.
 /// </summary>
-/// <remarks>Back-pressure: the stage stops pulling while it holds <see cref="PartitionRoundsOptions.MaxQueuedRecords"/>
-/// records (the source then pauses the partitions it holds), and no round starts while
+/// <remarks>Back-pressure: each partition releases its records to the source as its rounds take them (or as it drops
+/// them), so under <see cref="KafkaSourceOptions.HoldUntilReleased"/> the source pauses just the partitions that are
+/// behind. The stage stops pulling only at <see cref="PartitionRoundsOptions.MaxQueuedRecords"/> records held in all
+/// (a safety cap; with a source that does not hold records until released, the bound), and no round starts while
 /// <see cref="PartitionRoundsOptions.MaxPendingOutputs"/> output batches wait for the sink.</remarks>
 public sealed class PartitionRoundsStage : GraphStage<FlowShape<PartitionEvent, RoundOutputs>>
 {
@@ -109,6 +111,7 @@ public sealed class PartitionRoundsStage : GraphStage<FlowShape<PartitionEvent, 
                     driver.Offer(records);
                     break;
                 case PartitionRecords records:
+                    records.Release(records.Records.Count);
                     // Once per partition: a partition given up while assigned keeps arriving until the group moves it.
                     if (_dropping.Add(e.Partition))
                         Log.Warning("Partition {0}/{1}: {2} not running here; dropped (its owner, or this node once it is assigned again, reads them)", _stage._topic, e.Partition, records);

@@ -22,7 +22,10 @@ namespace StreamPersonalization.Runtime.Partitions;
 public sealed record UserIngestSettings(ConsumerConfig Consumer, string Topic, OutputTopics Outputs, IProducer<byte[], byte[]> Producer, ICheckpointStore Store,
     IUserRounds Users, Func<int, PartitionRounds> Rounds)
 {
-    public KafkaSourceOptions Source { get; init; } = new();
+    /// <summary>The consumer's settings.</summary>
+    /// <value>Default: <see cref="KafkaSourceOptions"/>'s defaults with <see cref="KafkaSourceOptions.HoldUntilReleased"/>
+    /// on (the rounds stage releases each record as a round takes it, so each partition is paused on its own backlog).</value>
+    public KafkaSourceOptions Source { get; init; } = new() { HoldUntilReleased = true };
 
     public PartitionRoundsOptions Partitions { get; init; } = new();
 

@@ -213,6 +213,56 @@ public sealed class KafkaSourceStageTests : Akka.TestKit.Xunit2.TestKit, IClassF
         await aDrained.WaitAsync(Patience);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task HoldUntilReleased_APartitionHeldDownstream_IsPausedAlone_ThenResumesWhenReleased(bool hold)
+    {
+        const int perPartition = 3_000;
+        var topic = $"held-{hold}";
+        kafka.Produce(topic, partitions: 2, perPartition);
+        var options = new KafkaSourceOptions { MaxBufferedPerPartition = 200, MaxBatch = 50, HoldUntilReleased = hold };
+        var held = new ConcurrentQueue<PartitionRecords>();   // partition 0's batches: taken but not released
+        var delivered = new ConcurrentDictionary<int, int>();
+        var events = new ConcurrentQueue<PartitionEvent>();
+        var (control, _) = Source.FromGraph(new KafkaSourceStage(kafka.Consumer($"{topic}-g"), topic, _ => null, options))
+            .ToMaterialized(Sink.ForEach<PartitionEvent>(e =>
+            {
+                events.Enqueue(e);
+                if (e is PartitionRecords r)
+                {
+                    delivered.AddOrUpdate(r.Partition, r.Records.Count, (_, n) => n + r.Records.Count);
+                    if (r.Partition == 0) held.Enqueue(r); else r.Release(r.Records.Count);
+                }
+                (e as PartitionRevoked)?.Acknowledge();
+            }), Keep.Both)
+            .Run(Sys.Materializer());
+
+        // Partition 1 is released as it arrives and flows to its end whatever partition 0 does.
+        await Eventually.UntilAsync(() => delivered.GetValueOrDefault(1) == perPartition);
+        if (hold)
+        {
+            await Eventually.UntilAsync(() => control.Paused.Contains(0));
+            await Task.Delay(TimeSpan.FromSeconds(1));   // paused for real: nothing more of it arrives
+            Assert.DoesNotContain(1, control.Paused);
+            Assert.InRange(delivered.GetValueOrDefault(0), options.MaxBufferedPerPartition, options.MaxBufferedPerPartition + options.MaxBatch);
+            Assert.Equal(delivered[0], control.BufferedRecords(0));   // emitted, not released: still counted
+            // Downstream takes what it held: the partition resumes and delivers the rest, each record once.
+            while (delivered.GetValueOrDefault(0) < perPartition || !held.IsEmpty)
+            {
+                while (held.TryDequeue(out var r)) r.Release(r.Records.Count);
+                await Task.Delay(20);
+            }
+        }
+        // Either way partition 0 arrives whole: held, once released; not held, without a pause (counted until emitted).
+        await Eventually.UntilAsync(() => delivered.GetValueOrDefault(0) == perPartition);
+        var offsets = new List<long>();
+        foreach (var e in events.Where(e => e.Partition == 0).OfType<PartitionRecords>()) offsets.AddRange(e.Records.Select(r => r.Offset.Value));
+        Assert.Equal(Enumerable.Range(0, perPartition).Select(i => (long)i), offsets);   // each record once, in order
+        await Eventually.UntilAsync(() => control.BufferedRecords(0) == 0 && control.BufferedRecords(1) == 0);
+        await control.DrainAsync().WaitAsync(Patience);
+    }
+
     private static IEnumerable<Confluent.Kafka.ConsumeResult<byte[], byte[]>> Records(IEnumerable<PartitionEvent> events) =>
         events.OfType<PartitionRecords>().SelectMany(r => r.Records);
 
