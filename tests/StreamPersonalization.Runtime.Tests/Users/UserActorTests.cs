@@ -133,6 +133,36 @@ public sealed class UserActorTests : TestKit
     }
 
     [Fact]
+    public void UserActor_CleanAndIdle_PassivatesOnlyOncePassivateAfterHasPassedSinceItsLastMessage()
+    {
+        var store = new RoundsScenario.Store();
+        var shard = CreateTestProbe();
+        var options = RoundsScenario.Options(null);
+        var idle = TimeSpan.FromMilliseconds(400);
+        var settings = new UserActorSettings(new UserProcessor(options, RoundsScenario.Catalog), null, new MemoryUserStateLoader(store), idle, _ => CreateTestProbe().Ref);
+        var fake = Sys.ActorOf(Props.Create(() => new FakeShard(UserActor.Props("u", settings), shard.Ref)));
+        var rounds = new PartitionRounds(0, options, experiments: false);
+        var t0 = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        var first = rounds.Plan([Click(0, "u", t0)], checkpoint: true);
+        fake.Tell(new UserRound(0, 1, null, first.Work[0]), TestActor);
+        Assert.NotNull(ExpectMsg<UserRoundResult>().Result.Write);       // clean from here on
+
+        // Asked every 100 ms for 1.2 s, three times its idle time: every message postpones the passivation.
+        var user = Sys.ActorSelection(fake.Path / "u").ResolveOne(TimeSpan.FromSeconds(3)).GetAwaiter().GetResult();
+        var sinceLast = new System.Diagnostics.Stopwatch();
+        for (var i = 0; i < 12; i++)
+        {
+            user.Tell(new GetUserState(0, "u"), TestActor);
+            Assert.True(ExpectMsg<UserStateReply>().Resident);
+            sinceLast.Restart();                                          // the actor stamped the ask before it answered
+            shard.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        }
+        Assert.IsType<StopUser>(shard.ExpectMsg<Passivate>(TimeSpan.FromSeconds(3)).StopMessage);
+        _output.WriteLine($"passivated {sinceLast.ElapsedMilliseconds} ms after its last message");
+        Assert.InRange(sinceLast.Elapsed, idle - TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(3));   // 20 ms: the clock's tick
+    }
+
+    [Fact]
     public async Task UserActor_DirtyWhenIdle_DoesNotPassivate_AndANewEpochReloadsFromTheStore()
     {
         var options = RoundsScenario.Options(null);
