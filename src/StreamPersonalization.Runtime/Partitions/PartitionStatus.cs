@@ -106,9 +106,17 @@ public sealed class PartitionStatus(int partition, ShardCounters counters)
 
     internal void Stopped() => _state = PartitionState.Stopped;
 
-    internal void Restarted() => Interlocked.Increment(ref _restarts);
+    internal void Restarted()
+    {
+        Interlocked.Increment(ref _restarts);
+        PartitionMetrics.Restarts.Add(1, new KeyValuePair<string, object?>("partition", partition));
+    }
 
-    internal void LostRound() => Interlocked.Increment(ref _lostRounds);
+    internal void LostRound()
+    {
+        Interlocked.Increment(ref _lostRounds);
+        PartitionMetrics.LostRounds.Add(1, new KeyValuePair<string, object?>("partition", partition));
+    }
 
     internal void Poisoned()
     {

@@ -55,6 +55,8 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
         Assert.Contains("# TYPE sp_shard_dead_lettered_total counter", lines);
         Assert.Contains("# TYPE sp_shard_stalled gauge", lines);             // the shard fault meter, before any fault
         Assert.Contains("# TYPE sp_shard_poison_records_total counter", lines);
+        Assert.Contains("# TYPE sp_shard_restarts_total counter", lines);
+        Assert.Contains("# TYPE sp_shard_lost_rounds_total counter", lines);
         Assert.DoesNotContain(lines, l => l.StartsWith("sp_shard_next_offset{", StringComparison.Ordinal));   // no shards owned
     }
 

@@ -295,11 +295,14 @@ public sealed class PartitionRoundsStageTests : Akka.TestKit.Xunit2.TestKit, IAs
         var stage = new PartitionRoundsStage("clickstream", p => new PartitionRounds(p, options, experiments: true), _store, users, Options(),
             board: board, stopped: s => (lost, restarts) = (s.LostRounds, s.Restarts));
 
+        using var lostMetric = new CounterProbe(PartitionMetrics.LostRounds.Name);
+
         await Source.From(events).Via(stage).RunWith(sink.Sink, Sys.Materializer()).WaitAsync(TimeSpan.FromSeconds(60));
 
         _output.WriteLine($"{users.LostRounds} rounds fell silent, {users.Rounds} rounds");
         Assert.True(users.LostRounds >= 3);
         Assert.Equal(users.LostRounds, lost);
+        Assert.True(lostMetric.Value >= lost, $"sp.shard.lost_rounds {lostMetric.Value}, {lost} lost here");   // other tests may add theirs
         Assert.Equal(0, restarts);   // expected around a hand-off: not a failure
         var (ends, checkpoints) = PartitionEvents.CheckpointEvery(log.Count, CheckpointEvery);
         RoundsScenario.AssertSame(RoundsScenario.RunShard(log, options, ends, checkpoints), (sink.Outputs, _store.Scenario));   // nothing published twice
@@ -457,6 +460,7 @@ public sealed class PartitionRoundsStageTests : Akka.TestKit.Xunit2.TestKit, IAs
             board: board, stopped: s => stopped.Enqueue((s.Partition, s.State)));
         PartitionStatus Of(int partition) => board.Partitions.Single(p => p.Partition == partition);
         _store.FailNextLoads = 1_000_000;   // the store is down
+        using var restartMetric = new CounterProbe(PartitionMetrics.Restarts.Name);
         var (pub, done) = this.SourceProbe<PartitionEvent>().Via(stage).ToMaterialized(sink.Sink, Keep.Both).Run(Sys.Materializer());
         pub.SendNext(new PartitionAssigned(0, null));
         pub.SendNext(new PartitionAssigned(1, null));
@@ -470,6 +474,7 @@ public sealed class PartitionRoundsStageTests : Akka.TestKit.Xunit2.TestKit, IAs
         await Eventually.UntilAsync(() => Of(0).NextOffset == log.Count && Of(0).CommittedOffset == 1_400 && Of(0).Queued == 0);
         Assert.Equal(1, Of(0).Restarts);
         Assert.Equal(1, board.Restarts);
+        Assert.True(restartMetric.Value >= 1, "sp.shard.restarts should count the restart");
         Assert.True(Of(0).Counters.Records > 0);
 
         pub.SendNext(new PartitionDataLost(1, new DataLossException("partition 1: offset 0 fell off the log (test)")));
